@@ -1,0 +1,43 @@
+"""syndicate: the publishing back end of an independent newsroom."""
+from pathlib import Path
+
+from flask import Flask
+
+from . import config
+
+
+def _template_folder() -> str:
+    """Templates live at the project root; a built wheel carries them inside the package."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return str(packaged if packaged.is_dir() else here.parent / "templates")
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path,
+        template_folder=_template_folder(),
+    )
+    config.load(app, test_config)
+
+    from . import errors, extensions, logs
+
+    extensions.init_app(app)
+    logs.init_app(app)
+    errors.init_app(app)
+
+    from . import content, editorial, feeds, members, cli
+
+    content.init_app(app)
+    feeds.init_app(app)
+    members.init_app(app)
+    editorial.init_app(app)
+    cli.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,70 @@
+"""The `syndicate` command: a Flask CLI group with the project's own commands."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main():
+    """syndicate: the newsroom's publishing back end."""
+
+
+def upgrade_database() -> None:
+    """Create or upgrade the schema to the newest migration; safe to run any number of times."""
+    from flask_migrate import upgrade
+
+    from .content.state import ensure_state_row
+
+    upgrade()
+    ensure_state_row()
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database schema (idempotent)."""
+    upgrade_database()
+    click.echo(f"Database ready: {_safe_url(current_app.config['SQLALCHEMY_DATABASE_URI'])}")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the demo newsroom and exit.")
+@with_appcontext
+def demo_command(host, port, no_serve):
+    """Create the database, load the demo newsroom (idempotent) and serve it."""
+    from .demo import load_demo
+
+    upgrade_database()
+    created = load_demo()
+    click.echo("Demo newsroom loaded." if created else "Demo newsroom already loaded; nothing added.")
+    if no_serve:
+        return
+    from werkzeug.serving import run_simple
+
+    from .logs import ScrubbingRequestHandler
+
+    app = current_app._get_current_object()
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    # app.run() is ignored inside a Flask CLI command, so serve with werkzeug directly.
+    run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=ScrubbingRequestHandler)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(demo_command)

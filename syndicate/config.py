@@ -1,0 +1,84 @@
+"""Configuration: defaults, then SYNDICATE_* environment variables, then test overrides."""
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+DEFAULTS = {
+    "SITE_NAME": "syndicate demo newsroom",
+    "SITE_URL": None,
+    "TIMEZONE": "Asia/Tbilisi",
+    "PUBLIC_DAYS": 2,
+    "FEED_LIMIT": 50,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SECRET_KEY_FALLBACKS": [],
+    "STRIPE_SECRET_KEY": None,
+    "STRIPE_WEBHOOK_SECRET": None,
+    "STRIPE_API_BASE": None,
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,
+    "MAIL_SENDER": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "WEBSUB_HUB": None,
+    "GRACE_DAYS": 7,
+    "ENV": "development",
+    "FEED_CACHE_SIZE": 512,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot serve: said at start-up, not on the first request."""
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("SYNDICATE")
+    if test_config:
+        app.config.from_mapping(test_config)
+    cfg = app.config
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "syndicate.sqlite")
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV"] == "production":
+            raise ConfigError("SYNDICATE_SECRET_KEY is required when SYNDICATE_ENV=production")
+        cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if isinstance(cfg["SECRET_KEY_FALLBACKS"], str):
+        cfg["SECRET_KEY_FALLBACKS"] = [cfg["SECRET_KEY_FALLBACKS"]]
+
+    try:
+        cfg["TZ"] = ZoneInfo(cfg["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"SYNDICATE_TIMEZONE {cfg['TIMEZONE']!r} is not a known time zone") from exc
+    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "GRACE_DAYS"):
+        if not isinstance(cfg[name], int) or cfg[name] < 0:
+            raise ConfigError(f"SYNDICATE_{name} must be a non-negative integer")
+    if cfg["SITE_URL"]:
+        cfg["SITE_URL"] = cfg["SITE_URL"].rstrip("/")
+    # Browsers and feed readers never need the session cookie cross-site.
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    if cfg["ENV"] == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+
+
+def _instance_secret(path: Path) -> str:
+    """A development key made once and kept, so sessions and tokens survive restarts."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key

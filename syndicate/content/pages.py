@@ -1,0 +1,106 @@
+"""What a page shows of each entry, decided without a request: full text, teaser or withdrawal note."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from markupsafe import Markup
+
+from .. import timeutil
+from ..access import Reader, may_read
+from ..models import Entry, Story
+from ..text import teaser
+from .state import Note, Snapshot
+
+
+@dataclass
+class EntryView:
+    entry: Entry
+    readable: bool
+    withdrawn: bool
+    naming_note: Note | None
+
+    @property
+    def anchor(self) -> str:
+        return f"entry-{self.entry.uid}"
+
+    @property
+    def time_display(self) -> str:
+        return timeutil.display(self.entry.published_at)
+
+    @property
+    def time_iso(self) -> str:
+        return timeutil.iso(self.entry.published_at)
+
+    @property
+    def teaser(self) -> str:
+        return teaser(self.entry.body_html)
+
+    @property
+    def body(self) -> Markup:
+        # Stored bodies were sanitised on the way in.
+        return Markup(self.entry.body_html)
+
+
+def entry_views(entries: list[Entry], reader: Reader, snap: Snapshot) -> list[EntryView]:
+    views = []
+    for entry in entries:
+        withdrawn = entry.status != "published"
+        covered = any(r.id in snap.covered_region_ids for r in entry.all_regions())
+        views.append(EntryView(
+            entry=entry,
+            readable=not withdrawn and may_read(reader, entry.story.access, entry.day, snap.public_days),
+            withdrawn=withdrawn,
+            naming_note=snap.note_for(entry.story.language) if covered else None,
+        ))
+    return views
+
+
+def story_note(story: Story, views: list[EntryView], snap: Snapshot) -> Note | None:
+    """The note shown above a story: when the story or any of its updates is in a covered region."""
+    if any(r.id in snap.covered_region_ids for r in story.regions) or any(v.naming_note for v in views):
+        return snap.note_for(story.language)
+    return None
+
+
+def json_ld(story: Story, views: list[EntryView], url: str, publisher: str) -> Markup:
+    """schema.org LiveBlogPosting or NewsArticle, marking the parts that are for members."""
+    visible = [v for v in views if not v.withdrawn]
+    free = all(v.readable for v in visible)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting" if story.kind == "live" else "NewsArticle",
+        "headline": story.title,
+        "description": story.summary,
+        "url": url,
+        "inLanguage": story.language,
+        "datePublished": timeutil.iso(story.published_at),
+        "dateModified": timeutil.iso(story.updated_at),
+        "publisher": {"@type": "Organization", "name": publisher},
+        "isAccessibleForFree": free,
+    }
+    if not free:
+        data["hasPart"] = {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".gated"}
+    if story.kind == "live":
+        if visible:
+            data["coverageStartTime"] = timeutil.iso(visible[-1].entry.published_at)
+            data["coverageEndTime"] = timeutil.iso(visible[0].entry.published_at)
+        data["liveBlogUpdate"] = [
+            {
+                "@type": "BlogPosting",
+                "headline": v.entry.headline,
+                "url": f"{url}#{v.anchor}",
+                "datePublished": timeutil.iso(v.entry.published_at),
+                "dateModified": timeutil.iso(v.entry.updated_at),
+                "isAccessibleForFree": v.readable,
+                **({"articleBody": teaser(v.entry.body_html, 100_000)} if v.readable else {}),
+            }
+            for v in visible
+        ]
+    # "</" inside a script block would end it early.
+    return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+
+
+def day_label(day: date) -> str:
+    return timeutil.display_day(day)

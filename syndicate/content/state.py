@@ -1,0 +1,109 @@
+"""What every request must know fresh: the content version, and what follows from it.
+
+A worker reads one row per request; when its version moved on, the worker
+rebuilds its snapshot (coverage days, the public window, naming notes). Caches
+keyed by the version therefore never serve anything a change has replaced.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app, g
+from sqlalchemy import select, update
+
+from ..access import public_window
+from ..extensions import db
+from ..models import Day, NamingNote, Region, SiteState
+from ..models.types import utcnow
+
+
+@dataclass(frozen=True)
+class Note:
+    version: int
+    lang: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    changed_at: datetime
+    days: tuple[date, ...]  # days with coverage, newest first
+    public_days: frozenset[date]
+    notes: dict[str, Note]
+    covered_region_ids: frozenset[int]
+
+    def note_for(self, lang: str) -> Note | None:
+        """The naming note in a story's language, falling back to English."""
+        base = (lang or "en").split("-")[0].lower()
+        return self.notes.get(lang) or self.notes.get(base) or self.notes.get("en")
+
+    def neighbours(self, day: date) -> tuple[date | None, date | None]:
+        """The previous and next days with coverage around a day."""
+        older = [d for d in self.days if d < day]
+        newer = [d for d in self.days if d > day]
+        return (older[0] if older else None, newer[-1] if newer else None)
+
+
+_STATE = select(SiteState.version, SiteState.changed_at).where(SiteState.id == 1)
+
+
+def read_version() -> tuple[int, datetime]:
+    row = db.session.execute(_STATE).one_or_none()
+    if row is None:
+        return 0, datetime.fromtimestamp(0).astimezone()
+    return row.version, row.changed_at
+
+
+def bump() -> None:
+    """Mark content changed; call inside the transaction that changes it."""
+    db.session.execute(
+        update(SiteState).where(SiteState.id == 1).values(version=SiteState.version + 1, changed_at=utcnow())
+    )
+
+
+def _build(version: int, changed_at: datetime) -> Snapshot:
+    days = list(db.session.scalars(select(Day.day).where(Day.entries > 0).order_by(Day.day.desc())))
+    notes: dict[str, Note] = {}
+    for note in db.session.scalars(select(NamingNote).order_by(NamingNote.id)):
+        notes[note.lang] = Note(note.id, note.lang, note.text, note.created_at)
+    covered = frozenset(db.session.scalars(select(Region.id).where(Region.covered.is_(True))))
+    return Snapshot(
+        version=version,
+        changed_at=changed_at,
+        days=tuple(days),
+        public_days=public_window(days, current_app.config["PUBLIC_DAYS"]),
+        notes=notes,
+        covered_region_ids=covered,
+    )
+
+
+class _Holder:
+    def __init__(self):
+        self.snapshot: Snapshot | None = None
+        self.lock = threading.Lock()
+
+
+def snapshot() -> Snapshot:
+    """The current snapshot for this request (read once per request)."""
+    if "snapshot" in g:
+        return g.snapshot
+    holder: _Holder = current_app.extensions.setdefault("syndicate.snapshot", _Holder())
+    version, changed_at = read_version()
+    snap = holder.snapshot
+    if snap is None or snap.version != version:
+        with holder.lock:
+            snap = holder.snapshot
+            if snap is None or snap.version != version:
+                snap = holder.snapshot = _build(version, changed_at)
+    g.snapshot = snap
+    return snap
+
+
+def ensure_state_row() -> None:
+    if db.session.get(SiteState, 1) is None:
+        db.session.add(SiteState(id=1, version=1, changed_at=utcnow()))
+        db.session.commit()

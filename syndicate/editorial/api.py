@@ -1,0 +1,122 @@
+"""The editorial JSON API: thin views over editorial.service."""
+from __future__ import annotations
+
+from flask import jsonify
+from sqlalchemy import select
+
+from ..errors import APIError
+from ..extensions import db, limiter
+from ..feeds.build import entry_url
+from ..models import Entry, Story
+from ..urls import absolute
+from . import bp, service
+from .auth import require_editor
+from .openapi import spec
+from .validate import LANGUAGE, SLUG, Fields, json_body
+
+limiter.limit("600 per minute")(bp)
+
+
+@bp.before_request
+def _authenticate():
+    from flask import request
+
+    if request.endpoint != "api.openapi":
+        require_editor()
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+@bp.post("/stories")
+def create_story():
+    f = Fields(json_body(), {"title", "slug", "summary", "kind", "language", "access", "regions", "series",
+                             "published_at"})
+    title = f.text("title", required=True)
+    slug = f.pattern("slug", SLUG, "use lower-case letters, digits and hyphens", max_len=120)
+    summary = f.text("summary", max_len=2000, allow_empty=True) or ""
+    kind = f.choice("kind", ("live", "article"), "live")
+    language = f.pattern("language", LANGUAGE, "must be a BCP 47 language tag such as en or ka", max_len=35) or "en"
+    access = f.choice("access", ("standard", "public", "members"), "standard")
+    regions = f.slugs("regions")
+    series = f.pattern("series", SLUG, "use lower-case letters, digits and hyphens", max_len=120)
+    published_at = f.instant("published_at", not_after_now=True)
+    f.check()
+    story = service.create_story(title=title, slug=slug, summary=summary, kind=kind, language=language,
+                                 access=access, regions=regions, series=series, published_at=published_at)
+    body = {"id": story.id, "slug": story.slug, "url": absolute("content.story", slug=story.slug)}
+    return body, 201
+
+
+def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
+    fields = service.EntryFields(
+        headline=f.text("headline", required=creating),
+        key_event=f.flag("key_event"),
+        regions=f.slugs("regions"),
+        syndicate=f.flag("syndicate"),
+        embargo_until=f.instant("embargo_until"),
+        clear_embargo=f.has("embargo_until") and f.data["embargo_until"] is None,
+    )
+    if f.has("body_html") and f.has("body_text"):
+        f.errors["body_text"] = "give body_html or body_text, not both"
+    html = f.text("body_html", max_len=200_000)
+    text = f.text("body_text", max_len=200_000)
+    fields.body_html = service.body_from(html, text)
+    if creating and fields.body_html is None and "body_html" not in f.errors and "body_text" not in f.errors:
+        f.errors["body_html"] = "give body_html or body_text"
+    return fields
+
+
+@bp.post("/stories/<slug>/entries")
+def add_entry(slug: str):
+    story = _story(slug)
+    f = Fields(json_body(), {"headline", "body_html", "body_text", "published_at", "key_event", "regions",
+                             "syndicate", "embargo_until"})
+    fields = _entry_fields(f, creating=True)
+    fields.published_at = f.instant("published_at", not_after_now=True)
+    f.check()
+    entry, warnings = service.add_entry(story, fields)
+    return {"id": entry.id, "url": entry_url(entry), "warnings": warnings}, 201
+
+
+@bp.patch("/entries/<int:entry_id>")
+def edit_entry(entry_id: int):
+    entry = _entry(entry_id)
+    f = Fields(json_body(), {"headline", "body_html", "body_text", "correction", "key_event", "regions",
+                             "syndicate", "embargo_until", "published_at"})
+    fields = _entry_fields(f, creating=False)
+    fields.published_at = f.instant("published_at", not_after_now=True)
+    correction = f.text("correction", max_len=2000)
+    if not f.data and not f.errors:
+        f.errors["body"] = "give at least one field to change"
+    f.check()
+    warnings = service.edit_entry(entry, fields, correction)
+    return {"id": entry.id, "url": entry_url(entry), "updated_at": entry.updated_at.isoformat(),
+            "warnings": warnings}
+
+
+@bp.post("/entries/<int:entry_id>/withdraw")
+def withdraw_entry(entry_id: int):
+    entry = _entry(entry_id)
+    f = Fields(json_body(), {"reason", "public_note"})
+    reason = f.text("reason", required=True, max_len=2000)
+    note = f.text("public_note", max_len=2000)
+    f.check()
+    service.withdraw_entry(entry, reason, note)
+    return {"id": entry.id, "status": entry.status}
+
+
+def _story(slug: str):
+    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    if story is None:
+        raise APIError(404, f"No story with the slug {slug!r}.")
+    return story
+
+
+def _entry(entry_id: int) -> Entry:
+    entry = db.session.get(Entry, entry_id) if entry_id < 2**63 else None
+    if entry is None:
+        raise APIError(404, f"No entry with the id {entry_id}.")
+    return entry

@@ -1,0 +1,40 @@
+"""Editor tokens: random, shown once, stored as a SHA-256 hash."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import g, request
+from sqlalchemy import select
+
+from ..errors import APIError
+from ..extensions import db
+from ..models import Editor
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def add_editor(name: str) -> str:
+    """Create an editor; returns the token, which is not stored and cannot be shown again."""
+    token = "ed_" + secrets.token_urlsafe(32)
+    db.session.add(Editor(name=name, token_hash=hash_token(token)))
+    db.session.commit()
+    return token
+
+
+def require_editor() -> Editor:
+    auth = request.authorization
+    if auth is None or auth.type != "bearer" or not auth.token:
+        raise APIError(401, "Send an editor token as 'Authorization: Bearer <token>'.",
+                       headers={"WWW-Authenticate": 'Bearer realm="editorial"'})
+    # Looking up the hash, not the token, keeps the comparison's timing independent of the secret.
+    editor = db.session.scalar(
+        select(Editor).where(Editor.token_hash == hash_token(auth.token), Editor.revoked_at.is_(None))
+    )
+    if editor is None:
+        raise APIError(401, "That editor token is not valid.",
+                       headers={"WWW-Authenticate": 'Bearer realm="editorial", error="invalid_token"'})
+    g.editor = editor
+    return editor

@@ -1,0 +1,126 @@
+"""Editors' commands: editors, regions, the naming note, the gazetteer, feed imports."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import APIError
+from ..extensions import db
+from ..models import Editor, Place, Region, Story
+from . import importer, service
+from .auth import add_editor
+from .validate import LANGUAGE, SLUG
+
+
+def init_app(app: Flask) -> None:
+    for command in (editors, regions, naming_note, gazetteer, import_feed):
+        app.cli.add_command(command)
+
+
+@click.group(help="Editors and their API tokens.")
+def editors():
+    pass
+
+
+@editors.command("add")
+@click.argument("name")
+def editors_add(name):
+    """Create an editor; prints the API token (shown once) as the last line."""
+    try:
+        token = add_editor(name)
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"An editor named {name!r} exists already.") from None
+    click.echo(f"Editor {name!r} created. Keep this token; it is not shown again:")
+    click.echo(token)
+
+
+@editors.command("list")
+def editors_list():
+    for editor in db.session.scalars(select(Editor).order_by(Editor.name)):
+        state = "revoked" if editor.revoked_at else "active"
+        click.echo(f"{editor.name}\t{state}\tsince {editor.created_at:%Y-%m-%d}")
+
+
+@click.group(help="Regions, and whether the naming note covers them.")
+def regions():
+    pass
+
+
+@regions.command("add")
+@click.argument("slug")
+@click.option("--name", help="Display name.")
+@click.option("--covered/--not-covered", default=None, help="Whether the naming note applies.")
+def regions_add(slug, name, covered):
+    """Create or update a region."""
+    if not SLUG.match(slug) or len(slug) > 64:
+        raise click.BadParameter("use lower-case letters, digits and hyphens", param_hint="SLUG")
+    region, created = service.upsert_region(slug, name, covered)
+    verb = "Created" if created else "Updated"
+    click.echo(f"{verb} {region.slug}: {region.name} ({'covered' if region.covered else 'not covered'})")
+
+
+@regions.command("list")
+def regions_list():
+    for region in db.session.scalars(select(Region).order_by(Region.slug)):
+        click.echo(f"{region.slug}\t{region.name}\t{'covered' if region.covered else 'not covered'}")
+
+
+@click.group("naming-note", help="The editorial note on naming.")
+def naming_note():
+    pass
+
+
+@naming_note.command("set")
+@click.argument("text")
+@click.option("--lang", default="en", show_default=True, help="BCP 47 language of the text.")
+def naming_note_set(text, lang):
+    """Make TEXT the new version of the note in LANG."""
+    if not text.strip():
+        raise click.BadParameter("the note cannot be empty", param_hint="TEXT")
+    if not LANGUAGE.match(lang):
+        raise click.BadParameter("use a BCP 47 tag such as en or ka", param_hint="--lang")
+    note = service.set_naming_note(text, lang)
+    click.echo(f"Naming note ({note.lang}) is now version {note.id}.")
+
+
+@click.group(help="Places written with two names, e.g. Shusha (Shushi).")
+def gazetteer():
+    pass
+
+
+@gazetteer.command("add")
+@click.argument("name")
+@click.argument("alternate")
+def gazetteer_add(name, alternate):
+    """Record that NAME is written with ALTERNATE in brackets."""
+    place = service.add_place(name, alternate)
+    click.echo(f"{place.name} ({place.alternate})")
+
+
+@gazetteer.command("list")
+def gazetteer_list():
+    for place in db.session.scalars(select(Place).order_by(Place.name)):
+        click.echo(f"{place.name} ({place.alternate})")
+
+
+@click.command("import-feed")
+@click.argument("source")
+@click.option("--story", "slug", required=True, help="Slug of the story to import into.")
+def import_feed(source, slug):
+    """Import an RSS, Atom or JSON feed (URL or file) into a story; re-importing updates, never duplicates."""
+    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    if story is None:
+        raise click.ClickException(f"No story with the slug {slug!r}.")
+    try:
+        result = importer.import_feed(story, source)
+    except importer.ImportProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    except APIError as exc:
+        raise click.ClickException(f"{exc.description} {exc.fields or ''}".strip()) from None
+    click.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
+               f"{result.skipped} skipped")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")

@@ -1,0 +1,125 @@
+"""The editorial API described in OpenAPI 3.1, served at /api/openapi.json."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_ERRORS = {
+    "400": _error_response("The body is not a JSON object."),
+    "401": _error_response("No editor token, or a token that is not valid."),
+    "413": _error_response("The body is larger than SYNDICATE_MAX_CONTENT_LENGTH."),
+    "422": _error_response("Fields are missing or not valid; `fields` names each one."),
+    "429": _error_response("Too many requests."),
+}
+_TIMESTAMP = {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}
+_SLUGS = {"type": "array", "items": {"type": "string"}, "description": "Region slugs"}
+
+
+def _json_body(ref: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+def _ok(description: str, ref: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict:
+    entry_id = {"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "syndicate editorial API",
+            "version": "1.0",
+            "description": "Publish live updates and articles. Authenticate with an editor token "
+                           "from `syndicate editors add NAME`, sent as `Authorization: Bearer <token>`.",
+        },
+        "security": [{"editorToken": []}],
+        "paths": {
+            "/api/stories": {"post": {
+                "summary": "Create a story (a live day or an article)",
+                "requestBody": _json_body("StoryIn"),
+                "responses": {"201": _ok("Created", "StoryOut"),
+                              "409": _error_response("The slug is taken."), **_ERRORS},
+            }},
+            "/api/stories/{slug}/entries": {"post": {
+                "summary": "Add an entry (an update) to a story",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": _json_body("EntryIn"),
+                "responses": {"201": _ok("Created", "EntryOut"),
+                              "404": _error_response("No such story."), **_ERRORS},
+            }},
+            "/api/entries/{entry_id}": {"patch": {
+                "summary": "Edit an entry, optionally with a dated correction",
+                "parameters": [entry_id],
+                "requestBody": _json_body("EntryPatch"),
+                "responses": {"200": _ok("Edited", "EntryOut"), "404": _error_response("No such entry."),
+                              "409": _error_response("The entry is withdrawn."), **_ERRORS},
+            }},
+            "/api/entries/{entry_id}/withdraw": {"post": {
+                "summary": "Withdraw an entry from every page and feed",
+                "parameters": [entry_id],
+                "requestBody": _json_body("Withdrawal"),
+                "responses": {"200": _ok("Withdrawn", "Withdrawn"), "404": _error_response("No such entry."),
+                              "409": _error_response("Already withdrawn."), **_ERRORS},
+            }},
+        },
+        "components": {
+            "securitySchemes": {"editorToken": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
+                }}},
+                "StoryIn": {"type": "object", "required": ["title"], "additionalProperties": False, "properties": {
+                    "title": {"type": "string", "maxLength": 300},
+                    "slug": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 120},
+                    "summary": {"type": "string", "maxLength": 2000},
+                    "kind": {"enum": ["live", "article"], "default": "live"},
+                    "language": {"type": "string", "description": "BCP 47", "default": "en"},
+                    "access": {"enum": ["standard", "public", "members"], "default": "standard"},
+                    "regions": _SLUGS,
+                    "series": {"type": "string", "description": "Links the live days of one coverage"},
+                    "published_at": _TIMESTAMP,
+                }},
+                "StoryOut": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "slug": {"type": "string"}, "url": {"type": "string"}}},
+                "EntryIn": {"type": "object", "required": ["headline"], "additionalProperties": False,
+                            "description": "Give body_html or body_text.", "properties": {
+                    "headline": {"type": "string", "maxLength": 300},
+                    "body_html": {"type": "string", "description": "Sanitised with an allow-list"},
+                    "body_text": {"type": "string", "description": "Blank lines separate paragraphs"},
+                    "published_at": {**_TIMESTAMP, "description": "Defaults to now; not in the future"},
+                    "key_event": {"type": "boolean", "default": False},
+                    "regions": _SLUGS,
+                    "syndicate": {"type": "boolean", "default": True},
+                    "embargo_until": {**_TIMESTAMP, "description": "Partners receive it after this time"},
+                }},
+                "EntryPatch": {"type": "object", "additionalProperties": False, "properties": {
+                    "headline": {"type": "string"}, "body_html": {"type": "string"}, "body_text": {"type": "string"},
+                    "correction": {"type": "string", "description": "Dated by the server when saved"},
+                    "key_event": {"type": "boolean"}, "regions": _SLUGS, "syndicate": {"type": "boolean"},
+                    "embargo_until": {"oneOf": [_TIMESTAMP, {"type": "null"}]}, "published_at": _TIMESTAMP,
+                }},
+                "EntryOut": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "url": {"type": "string"},
+                    "warnings": {"type": "array", "items": {"type": "string"},
+                                 "description": "Gazetteer notes: places written without their other name"}}},
+                "Withdrawal": {"type": "object", "required": ["reason"], "additionalProperties": False,
+                               "properties": {"reason": {"type": "string", "description": "Internal"},
+                                              "public_note": {"type": "string", "description": "Shown instead"}}},
+                "Withdrawn": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}},
+            },
+        },
+    }
+
+
+def spec() -> dict:
+    return _document()

@@ -1,0 +1,210 @@
+"""Every change to content: stories, entries, regions, the naming note and the gazetteer.
+
+Each function changes one thing, raises the content version in the same
+transaction (so every worker's caches see it on the next request) and commits.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import timeutil
+from ..content import state
+from ..errors import APIError
+from ..extensions import db
+from ..models import Correction, Day, Entry, NamingNote, Place, Region, Story
+from ..text import clean_text, html_to_text, sanitise_html, text_to_html
+
+
+@dataclass
+class EntryFields:
+    headline: str | None = None
+    body_html: str | None = None
+    published_at: datetime | None = None
+    key_event: bool | None = None
+    regions: list[str] | None = None
+    syndicate: bool | None = None
+    embargo_until: datetime | None = None
+    clear_embargo: bool = False
+
+
+def resolve_regions(slugs: list[str] | None, field: str = "regions") -> list[Region]:
+    if not slugs:
+        return []
+    found = {r.slug: r for r in db.session.scalars(select(Region).where(Region.slug.in_(slugs)))}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise APIError(422, "Some fields are not valid.",
+                       fields={field: "unknown region: " + ", ".join(unknown)})
+    return [found[s] for s in slugs]
+
+
+def slugify(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return slug[:100].strip("-") or "story"
+
+
+def create_story(*, title: str, slug: str | None, summary: str, kind: str, language: str, access: str,
+                 regions: list[str] | None, series: str | None, published_at: datetime | None) -> Story:
+    slug = slug or slugify(title)
+    if db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
+        raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"})
+    now = timeutil.now()
+    story = Story(
+        slug=slug, title=clean_text(title), summary=clean_text(summary or ""), kind=kind, language=language,
+        access=access, series=series, published_at=published_at or now, updated_at=now,
+        regions=resolve_regions(regions),
+    )
+    db.session.add(story)
+    state.bump()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"}) from None
+    return story
+
+
+def gazetteer_warnings(*texts: str) -> list[str]:
+    """Places named without their other name. Editors decide; nothing is rewritten."""
+    text = " ".join(texts)
+    warnings = []
+    for place in db.session.scalars(select(Place).order_by(Place.name)):
+        has_name = _mentions(text, place.name)
+        has_alt = _mentions(text, place.alternate)
+        if has_name != has_alt:
+            given = place.name if has_name else place.alternate
+            warnings.append(
+                f"{given} appears without its other name; the style is {place.name} ({place.alternate})."
+            )
+    return warnings
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, flags=re.IGNORECASE) is not None
+
+
+def _recount(days: set[date]) -> None:
+    """Keep the coverage-day table right for the days a change touched."""
+    for day in days:
+        count = db.session.scalar(
+            select(func.count()).select_from(Entry).where(Entry.day == day, Entry.status == "published")
+        )
+        row = db.session.get(Day, day)
+        if row is None:
+            db.session.add(Day(day=day, entries=count))
+        else:
+            row.entries = count
+
+
+def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -> tuple[Entry, list[str]]:
+    now = timeutil.now()
+    published = fields.published_at or now
+    entry = Entry(
+        story_id=story.id,
+        headline=clean_text(fields.headline),
+        body_html=sanitise_html(fields.body_html or ""),
+        published_at=published,
+        updated_at=now if published <= now else published,
+        day=timeutil.local_day(published),
+        key_event=bool(fields.key_event),
+        syndicate=True if fields.syndicate is None else fields.syndicate,
+        embargo_until=fields.embargo_until,
+        status="published",
+        source_id=source_id,
+        regions=resolve_regions(fields.regions),
+    )
+    db.session.add(entry)
+    story.updated_at = now
+    db.session.flush()
+    _recount({entry.day})
+    state.bump()
+    db.session.commit()
+    return entry, gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
+
+
+def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None) -> list[str]:
+    if entry.status != "published":
+        raise APIError(409, "This entry was withdrawn and can no longer be edited.", code="withdrawn")
+    days = {entry.day}
+    if fields.headline is not None:
+        entry.headline = clean_text(fields.headline)
+    if fields.body_html is not None:
+        entry.body_html = sanitise_html(fields.body_html)
+    if fields.published_at is not None:
+        entry.published_at = fields.published_at
+        entry.day = timeutil.local_day(fields.published_at)
+        days.add(entry.day)
+    if fields.key_event is not None:
+        entry.key_event = fields.key_event
+    if fields.syndicate is not None:
+        entry.syndicate = fields.syndicate
+    if fields.embargo_until is not None or fields.clear_embargo:
+        entry.embargo_until = fields.embargo_until
+    if fields.regions is not None:
+        entry.regions = resolve_regions(fields.regions)
+    if correction:
+        entry.corrections.append(Correction(text=clean_text(correction), created_at=timeutil.now()))
+    entry.updated_at = timeutil.now()
+    _recount(days)
+    state.bump()
+    db.session.commit()
+    return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
+
+
+def withdraw_entry(entry: Entry, reason: str, public_note: str | None) -> None:
+    if entry.status == "withdrawn":
+        raise APIError(409, "This entry is already withdrawn.", code="withdrawn")
+    now = timeutil.now()
+    entry.status = "withdrawn"
+    entry.withdrawn_reason = clean_text(reason)
+    entry.withdrawn_note = clean_text(public_note) if public_note else None
+    entry.withdrawn_at = now
+    entry.updated_at = now
+    _recount({entry.day})
+    state.bump()
+    db.session.commit()
+
+
+def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Region, bool]:
+    region = db.session.scalar(select(Region).where(Region.slug == slug))
+    created = region is None
+    if created:
+        region = Region(slug=slug, name=name or slug, covered=bool(covered))
+        db.session.add(region)
+    else:
+        if name:
+            region.name = name
+        if covered is not None:
+            region.covered = covered
+    state.bump()
+    db.session.commit()
+    return region, created
+
+
+def set_naming_note(text: str, lang: str) -> NamingNote:
+    note = NamingNote(lang=lang, text=clean_text(text).strip(), created_at=timeutil.now())
+    db.session.add(note)
+    state.bump()
+    db.session.commit()
+    return note
+
+
+def add_place(name: str, alternate: str) -> Place:
+    place = db.session.scalar(select(Place).where(Place.name == name)) or Place(name=name)
+    place.alternate = alternate
+    db.session.add(place)
+    db.session.commit()
+    return place
+
+
+def body_from(html: str | None, text: str | None) -> str | None:
+    if html is not None:
+        return html
+    if text is not None:
+        return text_to_html(text)
+    return None

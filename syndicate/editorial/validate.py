@@ -1,0 +1,117 @@
+"""Reading editors' JSON: malformed bodies are 400, wrong fields 422 with every problem named."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+
+from flask import request
+
+from .. import timeutil
+from ..errors import APIError
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# BCP 47, loosely: a primary language subtag and optional subtags.
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def json_body() -> dict:
+    """The request body as a JSON object, or a 400 that says what is wrong."""
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise APIError(400, "The JSON body is nested too deeply.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise APIError(400, "The body must be a JSON object.") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "The body must be a JSON object.")
+    return data
+
+
+class Fields:
+    """Collects field errors so an editor learns about every problem in one answer."""
+
+    def __init__(self, data: dict, allowed: set[str]):
+        self.data = data
+        self.errors: dict[str, str] = {}
+        for key in data:
+            if key not in allowed:
+                self.errors[key] = "is not a field of this request"
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def text(self, name: str, *, required=False, max_len=300, allow_empty=False) -> str | None:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.errors[name] = "is required"
+            return None
+        if not isinstance(value, str):
+            self.errors[name] = "must be a string"
+            return None
+        value = value.strip()
+        if not value and not allow_empty:
+            self.errors[name] = "must not be empty"
+            return None
+        if len(value) > max_len:
+            self.errors[name] = f"must be at most {max_len} characters"
+            return None
+        return value
+
+    def pattern(self, name: str, regex: re.Pattern, hint: str, **kw) -> str | None:
+        value = self.text(name, **kw)
+        if value is not None and not regex.match(value):
+            self.errors[name] = hint
+            return None
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = self.data.get(name, default)
+        if value not in options:
+            self.errors[name] = "must be one of: " + ", ".join(options)
+            return default
+        return value
+
+    def flag(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.data.get(name, default)
+        if value is not None and not isinstance(value, bool):
+            self.errors[name] = "must be true or false"
+            return default
+        return value
+
+    def instant(self, name: str, *, not_after_now=False) -> datetime | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > 64:
+            self.errors[name] = "must be an RFC 3339 timestamp with an offset"
+            return None
+        try:
+            moment = timeutil.parse_instant(value)
+        except ValueError as exc:
+            message = str(exc) if "offset" in str(exc) else "must be an RFC 3339 timestamp with an offset"
+            self.errors[name] = message
+            return None
+        if moment.year < 1900:
+            self.errors[name] = "is too far in the past"
+            return None
+        if not_after_now and moment > timeutil.now() + timedelta(minutes=5):
+            self.errors[name] = "is in the future: syndicate publishes at once and does not schedule"
+            return None
+        return moment
+
+    def slugs(self, name: str) -> list[str] | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if (not isinstance(value, list) or len(value) > 50
+                or not all(isinstance(v, str) and len(v) <= 64 for v in value)):
+            self.errors[name] = "must be a list of region slugs"
+            return None
+        return list(dict.fromkeys(value))
+
+    def check(self) -> None:
+        if self.errors:
+            raise APIError(422, "Some fields are not valid.", fields=self.errors)

@@ -1,0 +1,150 @@
+"""The site's feeds, declared once each as a FeedDoc: what they hold and how they link."""
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from urllib.parse import quote
+
+from flask import current_app
+
+from .. import timeutil
+from ..access import Reader
+from ..content import queries
+from ..content.state import Snapshot
+from ..errors import APIError
+from ..models import Entry
+from ..urls import absolute, site_root
+from .model import FeedDoc, FeedItem
+
+PAYMENT_LINK = {"Link": '</join>; rel="payment"'}
+
+
+def members_only(message: str) -> APIError:
+    return APIError(401, message, code="members_only", headers=PAYMENT_LINK)
+
+
+def entry_anchor(entry: Entry) -> str:
+    return f"entry-{entry.uid}"
+
+
+def entry_url(entry: Entry) -> str:
+    return absolute("content.story", slug=entry.story.slug) + "#" + entry_anchor(entry)
+
+
+def entry_note(entry: Entry, snap: Snapshot):
+    """The naming note an entry carries, if any of its regions (or its story's) is covered."""
+    if not snap.notes:
+        return None
+    if not any(r.id in snap.covered_region_ids for r in entry.all_regions()):
+        return None
+    return snap.note_for(entry.story.language)
+
+
+def entry_content(entry: Entry, note) -> str:
+    """The body as readers get it: corrections below it, then the naming note."""
+    parts = [entry.body_html]
+    for correction in entry.corrections:
+        parts.append(
+            f'<p class="correction"><strong>Correction ({timeutil.display(correction.created_at)}):</strong> '
+            f"{escape(correction.text)}</p>"
+        )
+    if note:
+        parts.append(f'<p class="naming-note"><em>{escape(note.text)}</em></p>')
+    return "\n".join(parts)
+
+
+def entry_item(entry: Entry, snap: Snapshot) -> FeedItem:
+    note = entry_note(entry, snap)
+    updated = max([entry.updated_at] + ([note.created_at] if note else []))
+    return FeedItem(
+        id=f"urn:uuid:{entry.uid}",
+        title=entry.headline,
+        link=entry_url(entry),
+        published=entry.published_at,
+        updated=updated,
+        content_html=entry_content(entry, note),
+        categories=[(r.slug, r.name) for r in entry.all_regions()],
+        naming_note=note.text if note else None,
+        naming_note_lang=note.lang if note else None,
+        key_event=entry.key_event,
+        language=entry.story.language,
+    )
+
+
+def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title: str, subtitle: str,
+         entries: list[Entry], language: str = "en") -> FeedDoc:
+    config = current_app.config
+    items = [entry_item(e, snap) for e in entries]
+    self_url = site_root() + self_path
+    past = [d for d in snap.days if d < timeutil.today()]
+    notes = {i.naming_note for i in items if i.naming_note}
+    return FeedDoc(
+        id=self_url,
+        title=title,
+        subtitle=subtitle,
+        self_url=self_url,
+        home_url=home_url,
+        updated=max((i.updated for i in items), default=snap.changed_at),
+        items=items,
+        language=language,
+        author=config["SITE_NAME"],
+        payment_url=absolute("members.join"),
+        hub_url=config["WEBSUB_HUB"] or None,
+        prev_archive_url=_day_feed_base(past[0]) if past else None,
+        naming_note=notes.pop() if len(notes) == 1 else None,
+        link_query=f"?token={quote(reader.link_token)}" if reader.link_token else "",
+    )
+
+
+def _day_feed_base(day: date) -> str:
+    return site_root() + f"/archive/{day.isoformat()}"
+
+
+def latest(reader: Reader, snap: Snapshot) -> FeedDoc:
+    name = current_app.config["SITE_NAME"]
+    return _doc(
+        reader, snap, self_path="/feeds/latest", home_url=absolute("content.home"),
+        title=f"{name}: latest updates", subtitle=f"The newest reporting from {name}",
+        entries=queries.latest(reader, snap, current_app.config["FEED_LIMIT"]),
+    )
+
+
+def story(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
+    item = queries.get_story(slug)
+    entries = queries.for_story(item, reader, snap, current_app.config["FEED_LIMIT"])
+    if not entries and not reader.is_member and queries.story_has_entries(item):
+        raise members_only("This story's updates are for members. Join to read them in your feed reader.")
+    return _doc(
+        reader, snap, self_path=f"/stories/{item.slug}/feed", home_url=absolute("content.story", slug=item.slug),
+        title=item.title, subtitle=item.summary, entries=entries, language=item.language,
+    )
+
+
+def region(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
+    item = queries.get_region(slug)
+    name = current_app.config["SITE_NAME"]
+    return _doc(
+        reader, snap, self_path=f"/regions/{item.slug}/feed", home_url=absolute("content.home"),
+        title=f"{name}: {item.name}", subtitle=f"Reporting on {item.name}",
+        entries=queries.for_region(item, reader, snap, current_app.config["FEED_LIMIT"]),
+    )
+
+
+def day(which: date, reader: Reader, snap: Snapshot) -> FeedDoc:
+    if which not in snap.days:
+        raise APIError(404, "There is no coverage on that day.")
+    entries = queries.for_day(which, reader, snap)
+    if not entries:
+        raise members_only("This day's coverage is in the members' archive. Join to read it.")
+    name = current_app.config["SITE_NAME"]
+    doc = _doc(
+        reader, snap, self_path=f"/archive/{which.isoformat()}", home_url=absolute("content.day", day=which.isoformat()),
+        title=f"{name}: {timeutil.display_day(which)}",
+        subtitle=f"Every update of {timeutil.display_day(which)}", entries=entries,
+    )
+    older, newer = snap.neighbours(which)
+    doc.prev_archive_url = _day_feed_base(older) if older else None
+    doc.next_archive_url = _day_feed_base(newer) if newer else None
+    doc.current_url = site_root() + "/feeds/latest"
+    doc.is_archive = which < timeutil.today()
+    return doc

@@ -1,0 +1,76 @@
+"""Feed URLs: thin views that pick a definition and hand it to the cached renderer."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from email.utils import format_datetime
+
+from flask import Response, abort, request
+
+from .. import timeutil
+from ..content.state import snapshot
+from ..members.auth import current_reader
+from . import bp, build
+from .cache import render_cache
+from .writers import MEDIA_TYPES, render
+
+
+def _serve(fmt: str, builder, *args) -> Response:
+    if fmt not in MEDIA_TYPES:
+        abort(404, "Feeds come as .atom, .rss or .json.")
+    reader = current_reader()
+    snap = snapshot()
+    today = timeutil.today()
+    key = (request.path, fmt, reader.is_member, reader.link_token, today)
+    rendered = render_cache().get_or_render(snap.version, key, lambda: render(builder(*args, reader, snap), fmt))
+
+    # Monotonic: the last content change, or the local midnight that turned a day into an archive.
+    last_modified = max(snap.changed_at, timeutil.day_bounds(today)[0]).replace(microsecond=0)
+    response = Response(status=200, mimetype=None, content_type=MEDIA_TYPES[fmt])
+    response.headers["ETag"] = rendered.etag
+    response.headers["Last-Modified"] = format_datetime(last_modified.astimezone(timezone.utc), usegmt=True)
+    personal = reader.link_token is not None or request.authorization is not None
+    response.headers["Cache-Control"] = "private, no-cache" if personal else "public, no-cache"
+    response.headers["Vary"] = "Authorization"
+    if reader.link_token is not None or request.args.get("token"):
+        response.headers["Referrer-Policy"] = "no-referrer"
+
+    if _not_modified(rendered.etag, last_modified):
+        response.status_code = 304
+        return response
+    response.set_data(rendered.body if request.method != "HEAD" else b"")
+    if request.method == "HEAD":
+        response.headers["Content-Length"] = str(len(rendered.body))
+    return response
+
+
+def _not_modified(etag: str, last_modified: datetime) -> bool:
+    """RFC 9110: If-None-Match decides when present; If-Modified-Since only otherwise."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    since = request.if_modified_since
+    return since is not None and last_modified <= since
+
+
+@bp.get("/feeds/latest.<fmt>")
+def latest(fmt: str):
+    return _serve(fmt, build.latest)
+
+
+@bp.get("/stories/<slug>/feed.<fmt>")
+def story(slug: str, fmt: str):
+    return _serve(fmt, build.story, slug)
+
+
+@bp.get("/regions/<slug>/feed.<fmt>")
+def region(slug: str, fmt: str):
+    return _serve(fmt, build.region, slug)
+
+
+@bp.get("/archive/<day>.<fmt>")
+def day(day: str, fmt: str):
+    which = timeutil.parse_day(day)
+    if which is None:
+        abort(404, "Archive days are written YYYY-MM-DD.")
+    return _serve(fmt, build.day, which)

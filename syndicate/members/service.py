@@ -1,0 +1,64 @@
+"""Members in the database: complimentary memberships, tokens, access checks."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import timeutil
+from ..access import membership_open
+from ..extensions import db
+from ..models import Member
+from .tokens import make_feed_token, read_feed_token
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str | None:
+    email = (email or "").strip()
+    if len(email) > 320 or not _EMAIL.match(email):
+        return None
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def find(email: str) -> Member | None:
+    normal = normalise_email(email)
+    return db.session.scalar(select(Member).where(Member.email == normal)) if normal else None
+
+
+def has_access(member: Member) -> bool:
+    return membership_open(
+        member.status, member.comp_until, getattr(member, "past_due_since", None),
+        timeutil.today(), timeutil.now(), current_app.config["GRACE_DAYS"],
+    )
+
+
+def comp(email: str, until: date | None) -> Member:
+    """Create or extend a complimentary membership ending after the given local day."""
+    normal = normalise_email(email)
+    if normal is None:
+        raise ValueError(f"{email!r} is not an email address")
+    member = find(normal) or Member(email=normal, token_version=1)
+    member.status = "comp"
+    member.comp_until = until
+    db.session.add(member)
+    db.session.commit()
+    return member
+
+
+def feed_token(member: Member) -> str:
+    return make_feed_token(member.id, member.token_version)
+
+
+def member_for_token(token: str) -> Member | None:
+    """The member a feed token proves, if it is current and the membership open."""
+    claim = read_feed_token(token)
+    if claim is None:
+        return None
+    member = db.session.get(Member, claim[0])
+    if member is None or member.token_version != claim[1] or not has_access(member):
+        return None
+    return member

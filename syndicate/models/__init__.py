@@ -1,0 +1,8 @@
+"""The database schema. Every table is declared here; Alembic migrations follow it."""
+from .content import Correction, Day, Entry, NamingNote, Place, Region, SiteState, Story
+from .people import Editor, Member
+
+__all__ = [
+    "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story",
+    "Editor", "Member",
+]

@@ -1,0 +1,51 @@
+"""Text that is safe to store and to put in XML: sanitised HTML, no control characters."""
+import re
+from html import escape
+
+import nh3
+
+# C0 controls XML 1.0 refuses, plus lone surrogates and the two non-characters.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+ALLOWED_TAGS = {
+    "p", "br", "a", "em", "strong", "b", "i", "u", "s", "q", "cite", "blockquote",
+    "ul", "ol", "li", "h2", "h3", "h4", "figure", "figcaption", "abbr", "sub", "sup",
+    "code", "pre", "hr", "span",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"}}
+
+
+def clean_text(value: str) -> str:
+    """Plain text with the characters XML cannot carry removed."""
+    return _XML_ILLEGAL.sub("", value)
+
+
+def sanitise_html(value: str) -> str:
+    """Body HTML reduced to an allow-list. No images or scripts: pages load nothing from elsewhere."""
+    return nh3.clean(
+        clean_text(value),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    ).strip()
+
+
+def text_to_html(value: str) -> str:
+    """Paragraphs from plain text: blank lines separate them."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", clean_text(value)) if p.strip()]
+    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+def html_to_text(value: str) -> str:
+    return re.sub(r"\s+", " ", nh3.clean(value, tags=set())).strip()
+
+
+def teaser(value: str, length: int = 180) -> str:
+    """The opening words of an entry, cut on a word boundary."""
+    import html as _html
+
+    text = _html.unescape(html_to_text(value))
+    if len(text) <= length:
+        return text
+    return text[:length].rsplit(" ", 1)[0].rstrip(",;:") + "…"
