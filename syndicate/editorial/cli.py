@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup, with_appcontext
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-@click.group(help="Editors and their API tokens.")
+@click.group(cls=AppGroup, help="Editors and their API tokens.")
 def editors():
     pass
 
@@ -44,7 +45,7 @@ def editors_list():
         click.echo(f"{editor.name}\t{state}\tsince {editor.created_at:%Y-%m-%d}")
 
 
-@click.group(help="Regions, and whether the naming note covers them.")
+@click.group(cls=AppGroup, help="Regions, and whether the naming note covers them.")
 def regions():
     pass
 
@@ -68,7 +69,7 @@ def regions_list():
         click.echo(f"{region.slug}\t{region.name}\t{'covered' if region.covered else 'not covered'}")
 
 
-@click.group("naming-note", help="The editorial note on naming.")
+@click.group("naming-note", cls=AppGroup, help="The editorial note on naming.")
 def naming_note():
     pass
 
@@ -86,7 +87,7 @@ def naming_note_set(text, lang):
     click.echo(f"Naming note ({note.lang}) is now version {note.id}.")
 
 
-@click.group(help="Places written with two names, e.g. Shusha (Shushi).")
+@click.group(cls=AppGroup, help="Places written with two names, e.g. Shusha (Shushi).")
 def gazetteer():
     pass
 
@@ -107,6 +108,7 @@ def gazetteer_list():
 
 
 @click.command("import-feed")
+@with_appcontext
 @click.argument("source")
 @click.option("--story", "slug", required=True, help="Slug of the story to import into.")
 def import_feed(source, slug):

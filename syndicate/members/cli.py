@@ -2,11 +2,12 @@
 from datetime import date
 
 import click
+from flask.cli import AppGroup, with_appcontext
 
 from . import service
 
 
-@click.group(help="Members and their tokens.")
+@click.group(cls=AppGroup, help="Members and their tokens.")
 def members():
     pass
 

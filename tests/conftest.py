@@ -1,0 +1,160 @@
+"""Fixtures shaped like flaskr's: app, client, runner, plus an editor and a small newsroom.
+
+The database is SQLite by default; set SYNDICATE_TEST_DATABASE_URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1/test) to run the same tests on PostgreSQL.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from syndicate import create_app
+from syndicate.cli import upgrade_database
+from syndicate.extensions import db
+
+TEST_DB_URL = os.environ.get("SYNDICATE_TEST_DATABASE_URL")
+SITE = "http://newsroom.test"
+
+
+def make_config(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "SITE_URL": SITE,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> str:
+    """A migrated database: a SQLite file copied per test, or the PostgreSQL test database."""
+    if TEST_DB_URL:
+        app = create_app(make_config(TEST_DB_URL), instance_path=str(tmp_path_factory.mktemp("pg-instance")))
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            upgrade_database()
+            db.engine.dispose()
+        return TEST_DB_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    app = create_app(make_config(f"sqlite:///{path}"), instance_path=str(path.parent / "instance"))
+    with app.app_context():
+        upgrade_database()
+        db.engine.dispose()
+    return str(path)
+
+
+def fresh_database(template: str, tmp_path: Path) -> str:
+    """A database URL holding an empty, migrated schema for one test."""
+    if TEST_DB_URL:
+        app = create_app(make_config(TEST_DB_URL), instance_path=str(tmp_path / "reset"))
+        with app.app_context():
+            tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            from syndicate.content.state import ensure_state_row
+
+            ensure_state_row()
+            db.engine.dispose()
+        return TEST_DB_URL
+    target = tmp_path / "syndicate.sqlite"
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path) -> str:
+    return fresh_database(database_template, tmp_path)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = create_app(make_config(database_url, **app_config), instance_path=str(tmp_path / "instance"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def editor_token(runner) -> str:
+    result = runner.invoke(args=["editors", "add", "desk"])
+    assert result.exit_code == 0, result.output
+    return last_line(result.output)
+
+
+class Newsroom:
+    """Drives the editorial API and CLI the way an editor would."""
+
+    def __init__(self, client, runner, token):
+        self.client = client
+        self.runner = runner
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def cli(self, *args) -> str:
+        result = self.runner.invoke(args=list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def region(self, slug, name, covered=True):
+        self.cli("regions", "add", slug, "--name", name, "--covered" if covered else "--not-covered")
+
+    def story(self, **fields) -> dict:
+        response = self.client.post("/api/stories", json=fields, headers=self.headers)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def entry(self, slug, **fields) -> dict:
+        if "body_html" not in fields:
+            fields.setdefault("body_text", "Reporting from the ground.")
+        response = self.client.post(f"/api/stories/{slug}/entries", json=fields, headers=self.headers)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def patch(self, entry_id, **fields):
+        return self.client.patch(f"/api/entries/{entry_id}", json=fields, headers=self.headers)
+
+    def withdraw(self, entry_id, **fields):
+        return self.client.post(f"/api/entries/{entry_id}/withdraw", json=fields, headers=self.headers)
+
+
+@pytest.fixture
+def newsroom(client, runner, editor_token) -> Newsroom:
+    return Newsroom(client, runner, editor_token)
+
+
+def ago(**delta) -> str:
+    return (datetime.now(timezone.utc) - timedelta(**delta)).isoformat()
+
+
+def member_token(runner, email="reader@example.org", *extra) -> str:
+    result = runner.invoke(args=["members", "comp", email, *extra])
+    assert result.exit_code == 0, result.output
+    return last_line(result.output)
