@@ -68,3 +68,7 @@ def _safe_url(url: str) -> str:
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
+
+
+if __name__ == "__main__":
+    main()

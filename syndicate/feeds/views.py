@@ -1,7 +1,7 @@
 """Feed URLs: thin views that pick a definition and hand it to the cached renderer."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 from flask import Response, abort, request
@@ -23,11 +23,11 @@ def _serve(fmt: str, builder, *args) -> Response:
     key = (request.path, fmt, reader.is_member, reader.link_token, today)
     rendered = render_cache().get_or_render(snap.version, key, lambda: render(builder(*args, reader, snap), fmt))
 
-    # Monotonic: the last content change, or the local midnight that turned a day into an archive.
-    last_modified = max(snap.changed_at, timeutil.day_bounds(today)[0]).replace(microsecond=0)
+    last_modified = _last_modified(snap.changed_at, today)
     response = Response(status=200, mimetype=None, content_type=MEDIA_TYPES[fmt])
     response.headers["ETag"] = rendered.etag
-    response.headers["Last-Modified"] = format_datetime(last_modified.astimezone(timezone.utc), usegmt=True)
+    if last_modified is not None:
+        response.headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
     personal = reader.link_token is not None or request.authorization is not None
     response.headers["Cache-Control"] = "private, no-cache" if personal else "public, no-cache"
     response.headers["Vary"] = "Authorization"
@@ -43,14 +43,26 @@ def _serve(fmt: str, builder, *args) -> Response:
     return response
 
 
-def _not_modified(etag: str, last_modified: datetime) -> bool:
+def _last_modified(changed_at: datetime, today: date) -> datetime | None:
+    """The last content change (or the midnight that made a day an archive), to whole seconds.
+
+    HTTP dates have whole seconds: rounded up, and only sent once that second is
+    over, so a change later in the same second can never be answered with a 304.
+    """
+    moment = max(changed_at, timeutil.day_bounds(today)[0]).astimezone(timezone.utc)
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment if moment <= timeutil.now() else None
+
+
+def _not_modified(etag: str, last_modified: datetime | None) -> bool:
     """RFC 9110: If-None-Match decides when present; If-Modified-Since only otherwise."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         return "*" in tags or etag in tags
     since = request.if_modified_since
-    return since is not None and last_modified <= since
+    return since is not None and last_modified is not None and last_modified <= since
 
 
 @bp.get("/feeds/latest.<fmt>")

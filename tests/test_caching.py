@@ -1,0 +1,88 @@
+"""Conditional requests and caching: strong ETags, Last-Modified, 304, and no stale content."""
+from __future__ import annotations
+
+from email.utils import format_datetime, parsedate_to_datetime
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import ago, member_token
+
+
+@pytest.fixture
+def story(newsroom):
+    newsroom.story(title="Live", slug="live")
+    return [newsroom.entry("live", headline=f"Update {n}", published_at=ago(minutes=60 - n))["id"] for n in range(3)]
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_etag_and_304(client, story, fmt):
+    first = client.get(f"/feeds/latest.{fmt}")
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    again = client.get(f"/feeds/latest.{fmt}")
+    assert again.headers["ETag"] == etag and again.data == first.data  # stable bytes
+    not_modified = client.get(f"/feeds/latest.{fmt}", headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304 and not_modified.data == b""
+    assert not_modified.headers["ETag"] == etag
+    listed = client.get(f"/feeds/latest.{fmt}", headers={"If-None-Match": f'"other", {etag}'})
+    assert listed.status_code == 304
+
+
+def test_if_modified_since(client, story):
+    assert "Last-Modified" not in client.get("/feeds/latest.atom").headers  # changed this very second
+    time.sleep(1.05)
+    first = client.get("/feeds/latest.atom")
+    last_modified = first.headers["Last-Modified"]
+    assert client.get("/feeds/latest.atom", headers={"If-Modified-Since": last_modified}).status_code == 304
+    earlier = format_datetime(parsedate_to_datetime(last_modified) - timedelta(seconds=5), usegmt=True)
+    assert client.get("/feeds/latest.atom", headers={"If-Modified-Since": earlier}).status_code == 200
+
+
+@pytest.mark.parametrize("change", ["add", "edit", "withdraw", "note"])
+def test_any_change_invalidates(client, newsroom, story, change):
+    first = client.get("/feeds/latest.atom")
+    etag = first.headers["ETag"]
+    # What a client that only keeps dates sends: the Last-Modified it was given, or when it fetched.
+    last_modified = first.headers.get("Last-Modified") or format_datetime(datetime.now(timezone.utc), usegmt=True)
+    if change == "add":
+        newsroom.entry("live", headline="Breaking")
+    elif change == "edit":
+        assert newsroom.patch(story[0], headline="Edited").status_code == 200
+    elif change == "withdraw":
+        assert newsroom.withdraw(story[0], reason="safety").status_code == 200
+    else:
+        newsroom.region("zone", "Zone", covered=True)
+        newsroom.cli("naming-note", "set", "A note.")
+        newsroom.patch(story[2], regions=["zone"])
+    # A client that sends only If-Modified-Since must not keep a withdrawn entry.
+    by_date = client.get("/feeds/latest.atom", headers={"If-Modified-Since": last_modified})
+    by_tag = client.get("/feeds/latest.atom", headers={"If-None-Match": etag})
+    assert by_tag.status_code == 200 and by_tag.headers["ETag"] != etag
+    assert by_date.status_code == 200
+    if change == "withdraw":
+        assert b"Update 0" not in by_tag.data
+
+
+def test_unrelated_change_keeps_etag(client, newsroom, story):
+    newsroom.story(title="Members only", slug="closed", access="members")
+    first = client.get("/feeds/latest.atom")
+    newsroom.entry("closed", headline="Hidden from the public")
+    assert client.get("/feeds/latest.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_member_and_public_documents_differ(client, runner, story):
+    token = member_token(runner)
+    public = client.get("/feeds/latest.atom")
+    member = client.get(f"/feeds/latest.atom?token={token}")
+    assert public.headers["ETag"] != member.headers["ETag"]
+    assert member.headers["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in member.headers["Vary"]
+
+
+def test_head_has_no_body(client, story):
+    response = client.head("/feeds/latest.atom")
+    assert response.status_code == 200 and response.data == b""
+    assert int(response.headers["Content-Length"]) > 0
