@@ -89,7 +89,7 @@ def prepare(entries: int, url: str, secret: str) -> DataSet:
         raise SystemExit(f"{_safe(url)} already holds other data ({found}); give an empty database.")
     else:
         log(f"[data] reusing the data set already in {_safe(url)} ({found})")
-    app.extensions.get("sqlalchemy") and _dispose(app)
+    _dispose(app)
 
     out = subprocess.run(
         [sys.executable, "-c", "from syndicate.cli import main; main()", "members", "comp", MEMBER_EMAIL],

@@ -1,0 +1,111 @@
+"""Two gunicorn workers: a change made through one is seen by both on the next request,
+and the access log never holds a member token."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import last_line
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    port = free_port()
+    access_log = tmp_path / "access.log"
+    env = {**os.environ, "SYNDICATE_DATABASE_URL": database_url, "SYNDICATE_SECRET_KEY": "workers-test",
+           "SYNDICATE_SITE_URL": f"http://127.0.0.1:{port}"}
+    # From the project root, so gunicorn picks up gunicorn.conf.py as it would in production.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile",
+         str(access_log), "--error-logfile", str(tmp_path / "error.log"), "--graceful-timeout", "2", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("gunicorn did not start")
+        yield base, env, access_log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def cli(env, *args) -> str:
+    result = subprocess.run([sys.executable, "-m", "syndicate.cli", *args], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def call(base, path, *, data=None, token=None, method=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_changes_reach_every_worker_on_the_next_request(server):
+    import json
+
+    base, env, _ = server
+    editor = last_line(cli(env, "editors", "add", "desk"))
+    call(base, "/api/stories", data=json.dumps({"title": "Live", "slug": "live"}).encode(), token=editor)
+    status, body = call(base, "/api/stories/live/entries", token=editor,
+                        data=json.dumps({"headline": "First", "body_text": "x"}).encode())
+    assert status == 201
+    entry_id = json.loads(body)["id"]
+    for _ in range(30):  # both workers render and cache the feed
+        assert "First" in call(base, "/feeds/latest.atom")[1]
+
+    call(base, "/api/stories/live/entries", token=editor, data=json.dumps({"headline": "Second", "body_text": "y"}).encode())
+    assert all("Second" in call(base, "/feeds/latest.atom")[1] for _ in range(30))
+
+    status, _ = call(base, f"/api/entries/{entry_id}/withdraw", token=editor,
+                     data=json.dumps({"reason": "source safety"}).encode())
+    assert status == 200
+    for path in ["/feeds/latest.atom", "/feeds/latest.json", "/stories/live/feed.rss", "/stories/live"] * 10:
+        assert "First" not in call(base, path)[1]
+
+    cli(env, "naming-note", "set", "Changed from the command line.")
+    cli(env, "regions", "add", "zone", "--covered")
+    cli(env, "regions", "add", "zone", "--name", "Zone")  # a CLI change bumps the version too
+    assert len({call(base, "/feeds/latest.json")[1] for _ in range(20)}) == 1
+
+
+def test_tokens_never_reach_the_access_log(server):
+    base, env, access_log = server
+    token = last_line(cli(env, "members", "comp", "reader@example.org"))
+    assert call(base, f"/feeds/latest.atom?token={token}")[0] == 200
+    assert call(base, f"/feeds/latest.rss?format=x&token={token}&x=1")[0] == 200
+    time.sleep(0.3)
+    log = access_log.read_text()
+    assert "/feeds/latest.atom?token=[scrubbed]" in log
+    assert token not in log
