@@ -11,13 +11,12 @@ from syndicate.logs import scrub
 class ScrubbingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "q", "f"):
-            if key in atoms and isinstance(atoms[key], str):
-                atoms[key] = scrub(atoms[key] if key != "q" else "?" + atoms[key])[(1 if key == "q" else 0):]
+        for key in ("r", "U", "f"):  # request line, path, referer
+            if isinstance(atoms.get(key), str):
+                atoms[key] = scrub(atoms[key])
+        if isinstance(atoms.get("q"), str):  # the bare query string
+            atoms["q"] = scrub("?" + atoms["q"])[1:]
         return atoms
-
-    def access(self, resp, req, environ, request_time):
-        super().access(resp, req, environ, request_time)
 
     def error(self, msg, *args, **kwargs):
         super().error(scrub(str(msg)), *args, **kwargs)

@@ -163,3 +163,13 @@ def test_quiet_weekend_keeps_the_window_open(client, newsroom):
     newsroom.entry("fri", headline="Friday news", published_at=ago(days=3))
     titles = [i["title"] for i in client.get("/feeds/latest.json").json["items"]]
     assert titles == ["Friday news", "Thursday news"]
+
+
+def test_new_token_revokes_the_old_one(client, runner, old_and_new):
+    old = member_token(runner)
+    result = runner.invoke(args=["members", "new-token", "reader@example.org"])
+    new = last_line(result.output)
+    assert result.exit_code == 0 and new != old
+    assert client.get(f"/archive/{old_day()}.atom?token={old}").status_code == 401
+    assert client.get(f"/archive/{old_day()}.atom?token={new}").status_code == 200
+    assert last_line(runner.invoke(args=["members", "token", "reader@example.org"]).output) == new

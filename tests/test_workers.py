@@ -109,3 +109,32 @@ def test_tokens_never_reach_the_access_log(server):
     log = access_log.read_text()
     assert "/feeds/latest.atom?token=[scrubbed]" in log
     assert token not in log
+
+
+def test_demo_serves_and_its_log_holds_no_token(database_url, tmp_path):
+    """The README's first command: `syndicate demo` loads the newsroom and serves it."""
+    port = free_port()
+    env = {**os.environ, "SYNDICATE_DATABASE_URL": database_url, "SYNDICATE_SECRET_KEY": "demo-test"}
+    log = tmp_path / "demo.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "syndicate.cli", "demo", "--port", str(port)],
+                                   cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("syndicate demo did not serve: " + log.read_text())
+        status, home = call(base, "/")
+        assert status == 200 and "Live updates" in home
+        token = last_line(cli(env, "members", "comp", "demo-reader@example.org"))
+        assert call(base, f"/feeds/latest.json?token={token}")[0] == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    text = log.read_text()
+    assert "/feeds/latest.json?token=[scrubbed]" in text and token not in text

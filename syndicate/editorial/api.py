@@ -109,7 +109,8 @@ def withdraw_entry(entry_id: int):
 
 
 def _story(slug: str):
-    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    # Only a SLUG-shaped value can name a story; others (NUL, lone surrogates) never reach the database.
+    story = db.session.scalar(select(Story).where(Story.slug == slug)) if SLUG.fullmatch(slug) else None
     if story is None:
         raise APIError(404, f"No story with the slug {slug!r}.")
     return story

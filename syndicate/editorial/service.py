@@ -18,6 +18,7 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import Correction, Day, Entry, NamingNote, Place, Region, Story
 from ..text import clean_text, html_to_text, sanitise_html, text_to_html
+from .validate import SLUG
 
 
 @dataclass
@@ -35,7 +36,12 @@ class EntryFields:
 def resolve_regions(slugs: list[str] | None, field: str = "regions") -> list[Region]:
     if not slugs:
         return []
-    found = {r.slug: r for r in db.session.scalars(select(Region).where(Region.slug.in_(slugs)))}
+    # Region slugs are SLUG-shaped (the CLI refuses others): anything else is unknown without asking
+    # the database, which may refuse it outright (PostgreSQL: NUL; any: lone surrogates).
+    lookup = [s for s in slugs if SLUG.fullmatch(s)]
+    found = {}
+    if lookup:
+        found = {r.slug: r for r in db.session.scalars(select(Region).where(Region.slug.in_(lookup)))}
     unknown = [s for s in slugs if s not in found]
     if unknown:
         raise APIError(422, "Some fields are not valid.",

@@ -9,6 +9,7 @@ from flask import request
 
 from .. import timeutil
 from ..errors import APIError
+from ..text import clean_text
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # BCP 47, loosely: a primary language subtag and optional subtags.
@@ -19,7 +20,8 @@ def json_body() -> dict:
     """The request body as a JSON object, or a 400 that says what is wrong."""
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        data = json.loads(raw)
+        # Decoded strictly: json.loads(bytes) would let UTF-8-encoded lone surrogates through.
+        data = json.loads(raw.decode(json.detect_encoding(raw)))
     except RecursionError:
         raise APIError(400, "The JSON body is nested too deeply.") from None
     except (ValueError, UnicodeDecodeError):
@@ -51,7 +53,8 @@ class Fields:
         if not isinstance(value, str):
             self.errors[name] = "must be a string"
             return None
-        value = value.strip()
+        # What is stored: without the characters XML cannot carry, so "\x00" alone is empty.
+        value = clean_text(value).strip()
         if not value and not allow_empty:
             self.errors[name] = "must not be empty"
             return None
@@ -90,8 +93,12 @@ class Fields:
             return None
         try:
             moment = timeutil.parse_instant(value)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before datetime.min in UTC
+            self.errors[name] = "is out of range"
+            return None
         except ValueError as exc:
-            message = str(exc) if "offset" in str(exc) else "must be an RFC 3339 timestamp with an offset"
+            message = str(exc) if str(exc).startswith("needs a time zone offset") else \
+                "must be an RFC 3339 timestamp with an offset"
             self.errors[name] = message
             return None
         if moment.year < 1900:

@@ -43,3 +43,14 @@ def token(email):
     if member is None:
         raise click.ClickException(f"No member with the email {email!r}.")
     click.echo(service.feed_token(member))
+
+
+@members.command("new-token")
+@click.argument("email")
+def new_token(email):
+    """Replace the feed token of EMAIL (old feed URLs stop working); prints the new one last."""
+    member = service.find(email)
+    if member is None:
+        raise click.ClickException(f"No member with the email {email!r}.")
+    click.echo("The old token no longer works.")
+    click.echo(service.replace_token(member))

@@ -49,6 +49,13 @@ def comp(email: str, until: date | None) -> Member:
     return member
 
 
+def replace_token(member: Member) -> str:
+    """Issue a new feed token; every earlier one stops working at once."""
+    member.token_version += 1
+    db.session.commit()
+    return feed_token(member)
+
+
 def feed_token(member: Member) -> str:
     return make_feed_token(member.id, member.token_version)
 
