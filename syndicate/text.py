@@ -41,11 +41,17 @@ def html_to_text(value: str) -> str:
     return re.sub(r"\s+", " ", nh3.clean(value, tags=set())).strip()
 
 
-def teaser(value: str, length: int = 180) -> str:
-    """The opening words of an entry, cut on a word boundary."""
+def plain_text(value: str) -> str:
+    """The words of an HTML fragment, entities decoded."""
     import html as _html
 
-    text = _html.unescape(html_to_text(value))
-    if len(text) <= length:
-        return text
-    return text[:length].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return _html.unescape(html_to_text(value))
+
+
+def teaser(value: str, words: int = 30) -> str:
+    """The opening words of a gated entry: never more than a third of it, so a short update stays closed."""
+    all_words = plain_text(value).split()
+    keep = min(words, len(all_words) // 3)
+    if keep < 6:
+        return ""
+    return " ".join(all_words[:keep]).rstrip(",;:.") + "…"

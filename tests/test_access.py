@@ -139,12 +139,21 @@ def test_members_token_command(runner, old_and_new):
     assert runner.invoke(args=["members", "comp", "x@example.org", "--until", "soon"]).exit_code != 0
 
 
-def test_pages_show_teasers_to_the_public_and_everything_to_members(client, newsroom, old_and_new):
-    newsroom.entry("old", headline="Old long report", body_text="Opening words of the report. " * 20)
+def test_pages_show_teasers_to_the_public_and_everything_to_members(client, runner, newsroom, old_and_new):
+    words = " ".join(f"word{n}" for n in range(90))
+    newsroom.entry("old", headline="Old long report", body_text=words, published_at=ago(days=10, minutes=1))
+    newsroom.entry("old", headline="Old short report", body_text="Two short sentences. Nothing more.",
+                   published_at=ago(days=10, minutes=2))
     page = client.get("/stories/old").get_data(as_text=True)
-    assert "Old long report" in page
-    assert "Become a member to read it" in page
+    assert "Old long report" in page and "Old short report" in page
+    assert "word0 word1" in page and "word29…" in page and "word30" not in page
+    assert "Two short sentences" not in page  # too short to tease without giving it away
+    assert "members' archive" in page and 'href="/join"' in page
     assert '"isAccessibleForFree": false' in page
+    member_page = client.get(f"/stories/old?token={member_token(runner)}")
+    assert "word89" in member_page.get_data(as_text=True)
+    assert member_page.headers["Cache-Control"].startswith("private")
+    assert member_page.headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_members_only_story_never_free(client, runner, newsroom):

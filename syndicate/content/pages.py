@@ -10,7 +10,7 @@ from markupsafe import Markup
 from .. import timeutil
 from ..access import Reader, may_read
 from ..models import Entry, Story
-from ..text import teaser
+from ..text import plain_text, teaser
 from .state import Note, Snapshot
 
 
@@ -94,7 +94,7 @@ def json_ld(story: Story, views: list[EntryView], url: str, publisher: str) -> M
                 "datePublished": timeutil.iso(v.entry.published_at),
                 "dateModified": timeutil.iso(v.entry.updated_at),
                 "isAccessibleForFree": v.readable,
-                **({"articleBody": teaser(v.entry.body_html, 100_000)} if v.readable else {}),
+                **({"articleBody": plain_text(v.entry.body_html)} if v.readable else {}),
             }
             for v in visible
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from .. import timeutil
+from ..access import entry_is_free
 from ..members.auth import current_reader
 from ..urls import absolute
 from . import bp, pages, queries
@@ -59,7 +60,7 @@ def archive():
     snap = snapshot()
     days = list(snap.days)
     return _render("content/archive.html", days=days, stories=queries.stories_by_day(days),
-                   public_days=snap.public_days, label=pages.day_label)
+                   public_days=snap.public_days, label=pages.day_label, is_free=entry_is_free)
 
 
 @bp.get("/archive/<day>")
