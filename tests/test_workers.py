@@ -25,6 +25,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(base: str, what: str) -> None:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"{what} did not start serving")
+
+
 @pytest.fixture
 def server(database_url, tmp_path):
     port = free_port()
@@ -39,14 +49,7 @@ def server(database_url, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("gunicorn did not start")
+        wait_until_serving(base, "gunicorn")
         yield base, env, access_log
     finally:
         process.terminate()
@@ -121,14 +124,7 @@ def test_demo_serves_and_its_log_holds_no_token(database_url, tmp_path):
                                    cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("syndicate demo did not serve: " + log.read_text())
+        wait_until_serving(base, "syndicate demo")
         status, home = call(base, "/")
         assert status == 200 and "Live updates" in home
         token = last_line(cli(env, "members", "comp", "demo-reader@example.org"))

@@ -39,18 +39,20 @@ def comp(email, until):
 @click.argument("email")
 def token(email):
     """Print the current feed token of EMAIL as the last line."""
-    member = service.find(email)
-    if member is None:
-        raise click.ClickException(f"No member with the email {email!r}.")
-    click.echo(service.feed_token(member))
+    click.echo(service.feed_token(_member(email)))
 
 
 @members.command("new-token")
 @click.argument("email")
 def new_token(email):
     """Replace the feed token of EMAIL (old feed URLs stop working); prints the new one last."""
+    new = service.replace_token(_member(email))
+    click.echo("The old token no longer works.")
+    click.echo(new)
+
+
+def _member(email: str):
     member = service.find(email)
     if member is None:
         raise click.ClickException(f"No member with the email {email!r}.")
-    click.echo("The old token no longer works.")
-    click.echo(service.replace_token(member))
+    return member
