@@ -21,6 +21,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=_template_folder(),
     )
     config.load(app, test_config)
+    # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
+    app.url_map.merge_slashes = False
 
     from . import errors, extensions, logs
 

@@ -1,7 +1,7 @@
 """One place decides how an error reaches a client: JSON for programs, HTML for people."""
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -48,20 +48,15 @@ def _respond(exc: HTTPException):
     if exc.response is not None and status == 429:
         headers.update({k: v for k, v in exc.get_headers() if k.lower() == "retry-after"})
     if wants_json():
-        body = error_body(status, message, getattr(exc, "error_code", None), getattr(exc, "fields", None))
-        response = jsonify(body)
+        response = jsonify(error_body(status, message, getattr(exc, "error_code", None), getattr(exc, "fields", None)))
     else:
-        response = render_template("error.html", status=status, message=message), status
-        from flask import make_response
-
-        response = make_response(response)
+        response = make_response(render_template("error.html", status=status, message=message))
     response.status_code = status
     for key, value in headers.items():
         response.headers[key] = value
     if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
-    response.headers["Cache-Control"] = "no-store" if status >= 500 else response.headers.get(
-        "Cache-Control", "no-cache")
+    response.headers["Cache-Control"] = "no-store" if status >= 500 else "no-cache"
     return response
 
 

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, assume, currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from conftest import member_token
 
-LIMIT = 16 * 1024  # a small SYNDICATE_MAX_CONTENT_LENGTH, so 413 is cheap to reach
+LIMIT = 64 * 1024  # a small SYNDICATE_MAX_CONTENT_LENGTH, so 413 is cheap to reach
 ALLOWED = {200, 201, 400, 401, 404, 409, 413, 422}
 FUZZ = settings(
     max_examples=150,
@@ -169,8 +169,6 @@ def field_dicts(endpoint: str):
     return st.tuples(known, extra, st.booleans()).map(lambda t: {**t[0], **t[1]} if t[2] else t[0])
 
 
-
-
 GOOD_TEXT = st.lists(st.one_of(ODD_CHARS, st.text(ANY_CHAR, max_size=8)), min_size=1, max_size=10).map(
     lambda parts: "x" + "".join(parts))
 GOOD = {
@@ -179,7 +177,7 @@ GOOD = {
     "regions": st.lists(st.sampled_from(REAL_REGIONS), max_size=3),
     "key_event": st.booleans(), "syndicate": st.booleans(),
     "kind": st.sampled_from(["live", "article"]), "access": st.sampled_from(["standard", "public", "members"]),
-    "language": st.sampled_from(["en", "ka", "hy-AM", "ru"]),
+    "language": st.sampled_from(["en", "ka", "hy-AM", "ru"]), "slug": SLUG_LIKE, "series": SLUG_LIKE,
     "published_at": st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2024, 1, 1),
                                  timezones=st.just(timezone.utc)).map(_aware),
 }
@@ -214,7 +212,7 @@ class World:
 
 
 @pytest.fixture
-def world(newsroom, runner) -> World:
+def world(newsroom, runner):
     newsroom.region("abkhazia", "Abkhazia", covered=True)
     newsroom.region("south-ossetia", "South Ossetia", covered=True)
     newsroom.region("tbilisi", "Tbilisi", covered=False)
@@ -225,7 +223,12 @@ def world(newsroom, runner) -> World:
     withdrawn = newsroom.entry("day-1", headline="To be taken down")["id"]
     assert newsroom.withdraw(withdrawn, reason="source safety").status_code == 200
     member = {"Authorization": f"Bearer {member_token(runner)}"}
-    return World(newsroom.client, newsroom.headers, member, "day-1", ids, withdrawn)
+    world = World(newsroom.client, newsroom.headers, member, "day-1", ids, withdrawn)
+    yield world
+    # After whatever a test's examples created, the site's feeds still answer and parse, for everyone.
+    # (Each accepted write is also checked at once in its story's feed, by check_success.)
+    feeds_parse(world, ["/feeds/latest"])
+    feeds_parse(world, ["/feeds/latest"], headers={})
 
 
 def _no_constants(name):
@@ -239,9 +242,11 @@ def strict_json(data: bytes):
 TRACE = re.compile(r"Traceback \(most recent|File \"/|sqlalchemy\.|psycopg\.|\.py\"?, line \d+")
 
 
-def check(response, *, api=True) -> dict:
+def check(response) -> dict:
     """The contract for every answer: an allowed status, JSON, the error shape, no stack trace."""
     status = response.status_code
+    if currently_in_test_context():
+        event(f"status {status}")  # pytest --hypothesis-show-statistics: how often each path is taken
     assert status in ALLOWED, f"{status}: {response.data[:500]!r}"
     assert response.mimetype == "application/json", response.mimetype
     body = strict_json(response.data)
@@ -256,7 +261,7 @@ def check(response, *, api=True) -> dict:
         if "fields" in error:
             assert isinstance(error["fields"], dict) and error["fields"]
             assert all(isinstance(k, str) and isinstance(v, str) for k, v in error["fields"].items()), error
-        if status == 401 and api:
+        if status == 401:
             assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
     return body
 
@@ -276,11 +281,12 @@ def body_is_valid_utf8(raw: bytes) -> bool:
     return True
 
 
-def feeds_parse(world: World, paths: list[str]) -> None:
+def feeds_parse(world: World, paths: list[str], headers: dict | None = None) -> None:
     """Each feed answers 200 and parses: XML by lxml (which refuses what XML cannot carry), JSON strictly."""
+    headers = world.member_headers if headers is None else headers
     for path in paths:
         for fmt in ("atom", "rss", "json"):
-            response = world.client.get(f"{path}.{fmt}", headers=world.member_headers)
+            response = world.client.get(f"{path}.{fmt}", headers=headers)
             assert response.status_code == 200, (path, fmt, response.status_code, response.data[:300])
             if fmt == "json":
                 strict_json(response.data)
@@ -383,10 +389,7 @@ def test_feeds_parse_after_fuzzing(world):
 
     burst()
     feeds_parse(world, ["/feeds/latest", "/regions/abkhazia/feed", "/regions/south-ossetia/feed"])
-    for fmt in ("atom", "rss", "json"):  # and as the public sees them
-        response = world.client.get(f"/feeds/latest.{fmt}")
-        assert response.status_code == 200
-        strict_json(response.data) if fmt == "json" else etree.fromstring(response.data)
+    feeds_parse(world, ["/feeds/latest", "/regions/abkhazia/feed"], headers={})  # as the public sees them
 
 
 @st.composite
@@ -397,6 +400,8 @@ def url_segments(draw) -> tuple[str, str]:
         st.binary(min_size=1, max_size=20),
         st.sampled_from([b"day-1x", b"DAY-1", b"day-1 ", b"day%2D1", b"\x00", b"..", b".", b"a/b", b"%"]),
     ))
+    # "//" in a path is answered by the router's 308 to the merged path, before any view: not bad input.
+    assume(not raw.startswith(b"/") and not raw.endswith(b"/") and b"//" not in raw)
     return raw, quote(raw, safe="")
 
 
@@ -475,7 +480,7 @@ NOT_JSON = [
     b'{"a": 1} {"b": 2}', b'{"a": NaN', b'{"a": "\\ud800', b'{"a": "\\uZZZZ"}', b"\"a\"", b"1", b"null", b"true",
     b"[]", b"NaN", b"-Infinity", b"1" * 5000, b'{"a": ' + b"1" * 5000 + b"}", b"[" * 10000 + b"]" * 10000,
     b'{"a":' * 10000 + b"1" + b"}" * 10000, b"[" * 100000, b"\x1f\x8b\x08\x00", b"<xml/>", b"a=1&b=2",
-    "{\"headline\": \"é\"}".encode("latin-1"), "\ufeff{\"a\": 1}".encode("utf-16-le"),
+    "{\"headline\": \"é\"}".encode("latin-1"), "\ufeff[1]".encode("utf-16-le"), "\ufeff{}".encode("utf-8") + b"\xff",
 ]
 
 
@@ -491,7 +496,7 @@ def test_bodies_that_are_not_json_objects_are_400(world, endpoint, raw, content_
     assume(not isinstance(parsed, dict))
     response, _ = send(world, endpoint, raw, content_type=content_type)
     check(response)
-    assert response.status_code == 400, (raw[:50], response.json)
+    assert response.status_code == (413 if len(raw) > LIMIT else 400), (raw[:50], response.json)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

@@ -117,7 +117,8 @@ def _story(slug: str):
 
 
 def _entry(entry_id: int) -> Entry:
-    entry = db.session.get(Entry, entry_id) if entry_id < 2**63 else None
+    # entry.id is an INTEGER column: PostgreSQL refuses to compare it with anything past 2**31 - 1.
+    entry = db.session.get(Entry, entry_id) if entry_id < 2**31 else None
     if entry is None:
         raise APIError(404, f"No entry with the id {entry_id}.")
     return entry
