@@ -24,6 +24,7 @@ DEFAULTS = {
     "MAIL_USE_TLS": False,
     "MAIL_SENDER": None,
     "RATELIMIT_STORAGE_URI": "memory://",
+    "API_RATE_LIMIT": "600 per minute",
     "WEBSUB_HUB": None,
     "GRACE_DAYS": 7,
     "ENV": "development",

@@ -45,8 +45,6 @@ def _respond(exc: HTTPException):
     status = exc.code or 500
     message = exc.description or ""
     headers = dict(getattr(exc, "extra_headers", {}) or {})
-    if exc.response is not None and status == 429:
-        headers.update({k: v for k, v in exc.get_headers() if k.lower() == "retry-after"})
     if wants_json():
         response = jsonify(error_body(status, message, getattr(exc, "error_code", None), getattr(exc, "fields", None)))
     else:

@@ -147,3 +147,12 @@ def test_unknown_api_path_and_method_are_json(client, newsroom):
     assert client.get("/api/nothing", headers=newsroom.headers).json["error"]["code"] == "not_found"
     response = client.get("/api/stories", headers=newsroom.headers)
     assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_api_is_rate_limited(app, client, newsroom):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    statuses = [client.post("/api/stories", json={}, headers=newsroom.headers).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    limited = client.post("/api/stories", json={}, headers=newsroom.headers)
+    assert limited.json["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0

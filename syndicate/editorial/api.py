@@ -1,7 +1,7 @@
 """The editorial JSON API: thin views over editorial.service."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 from sqlalchemy import select
 
 from ..errors import APIError
@@ -14,7 +14,7 @@ from .auth import require_editor
 from .openapi import spec
 from .validate import LANGUAGE, SLUG, Fields, json_body
 
-limiter.limit("600 per minute")(bp)
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
 
 @bp.before_request
