@@ -27,6 +27,10 @@ DEFAULTS = {
     "API_RATE_LIMIT": "600 per minute",
     "WEBSUB_HUB": None,
     "GRACE_DAYS": 7,
+    "TOKEN_NETWORK_LIMIT": 10,
+    "SIGNUP_RATE_LIMIT": "10 per minute; 60 per hour",
+    "SIGNIN_RATE_LIMIT": "5 per minute; 30 per hour",
+    "TRUSTED_PROXIES": 0,
     "ENV": "development",
     "FEED_CACHE_SIZE": 512,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -61,7 +65,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         cfg["TZ"] = ZoneInfo(cfg["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"SYNDICATE_TIMEZONE {cfg['TIMEZONE']!r} is not a known time zone") from exc
-    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "GRACE_DAYS"):
+    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "GRACE_DAYS", "TOKEN_NETWORK_LIMIT", "TRUSTED_PROXIES"):
         if not isinstance(cfg[name], int) or cfg[name] < 0:
             raise ConfigError(f"SYNDICATE_{name} must be a non-negative integer")
     if cfg["SITE_URL"]:

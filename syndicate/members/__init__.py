@@ -9,3 +9,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(cli.members)
+    app.cli.add_command(cli.tiers)

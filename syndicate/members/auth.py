@@ -6,6 +6,7 @@ from flask import g, request, session
 from ..access import ANONYMOUS, Reader
 from ..extensions import db
 from ..models import Member
+from . import networks
 from .service import has_access, member_for_token
 
 
@@ -27,6 +28,7 @@ def current_reader() -> Reader:
         member = member_for_token(token)
         if member is not None:
             reader = Reader(member_id=member.id, link_token=token if in_url else None)
+            networks.record(member.id, request.remote_addr)
     elif session.get("member_id"):
         member = db.session.get(Member, session["member_id"])
         if member is not None and member.token_version == session.get("member_v") and has_access(member):

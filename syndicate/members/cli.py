@@ -4,7 +4,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from . import service
+from . import billing, join, networks, service, signin, stripe_api
 
 
 @click.group(cls=AppGroup, help="Members and their tokens.")
@@ -24,7 +24,8 @@ def _day(ctx, param, value):
 @members.command("comp")
 @click.argument("email")
 @click.option("--until", callback=_day, help="Last local day (YYYY-MM-DD) of the membership.")
-def comp(email, until):
+@click.option("--mail", is_flag=True, help="Send the welcome email with a sign-in link and the feed URLs.")
+def comp(email, until, mail):
     """Give EMAIL a complimentary membership; prints the member's token last."""
     try:
         member = service.comp(email, until)
@@ -32,7 +33,34 @@ def comp(email, until):
         raise click.UsageError(str(exc)) from None
     state = "open-ended" if until is None else f"until {until.isoformat()}"
     click.echo(f"Complimentary membership for {member.email}, {state}.")
+    if mail:
+        signin.send_welcome(member.id)
+        click.echo(f"Welcome email sent to {member.email}.")
     click.echo(service.feed_token(member))
+
+
+@members.command("sync")
+def sync():
+    """Reconcile every subscription with Stripe (after an outage or missed webhooks)."""
+    if not stripe_api.configured():
+        raise click.ClickException("SYNDICATE_STRIPE_SECRET_KEY is not set.")
+    try:
+        applied, welcome = billing.sync_all()
+    except stripe_api.StripeUnavailable as exc:
+        raise click.ClickException(f"Stripe could not be read: {exc}") from None
+    for member_id in welcome:
+        join.welcome(member_id)
+    click.echo(f"{applied} subscriptions applied, {len(welcome)} welcome emails sent.")
+
+
+@members.command("suspicious")
+def suspicious():
+    """Members whose private feed URLs were fetched from unusually many networks in 24 hours."""
+    rows = networks.suspicious()
+    if not rows:
+        click.echo("No member's feed URLs look shared.")
+    for member, count in rows:
+        click.echo(f"{member.email}\t{count} networks in 24 h\t(replace with: syndicate members new-token {member.email})")
 
 
 @members.command("token")
@@ -56,3 +84,27 @@ def _member(email: str):
     if member is None:
         raise click.ClickException(f"No member with the email {email!r}.")
     return member
+
+
+@click.group(cls=AppGroup, help="Membership tiers sold through Stripe.")
+def tiers():
+    pass
+
+
+@tiers.command("add")
+@click.option("--name", required=True)
+@click.option("--price", "price_id", required=True, help="Stripe price id (or plan id on older accounts).")
+@click.option("--amount", type=click.IntRange(min=0), help="Price in minor units, e.g. 500 for 5.00.")
+@click.option("--currency", help="ISO currency code, e.g. eur.")
+@click.option("--interval", type=click.Choice(["month", "year"]))
+def tiers_add(name, price_id, amount, currency, interval):
+    """Create a tier, or update the one with this price."""
+    tier = service.upsert_tier(name, price_id, amount, currency, interval)
+    click.echo(f"Tier {tier.name!r} sells {tier.price_id}.")
+
+
+@tiers.command("list")
+def tiers_list():
+    for tier in service.all_tiers():
+        price = f"{tier.amount / 100:.2f} {tier.currency or ''}".strip() if tier.amount is not None else "-"
+        click.echo(f"{tier.id}\t{tier.name}\t{tier.price_id}\t{price}\t{tier.interval or '-'}")

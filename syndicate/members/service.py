@@ -10,7 +10,7 @@ from sqlalchemy import select
 from .. import timeutil
 from ..access import membership_open
 from ..extensions import db
-from ..models import Member
+from ..models import Member, Tier
 from .tokens import make_feed_token, read_feed_token
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -69,3 +69,15 @@ def member_for_token(token: str) -> Member | None:
     if member is None or member.token_version != claim[1] or not has_access(member):
         return None
     return member
+
+
+def upsert_tier(name: str, price_id: str, amount: int | None, currency: str | None, interval: str | None) -> Tier:
+    tier = db.session.scalar(select(Tier).where(Tier.price_id == price_id)) or Tier(price_id=price_id)
+    tier.name, tier.amount, tier.currency, tier.interval = name, amount, (currency or "").lower() or None, interval
+    db.session.add(tier)
+    db.session.commit()
+    return tier
+
+
+def all_tiers() -> list[Tier]:
+    return list(db.session.scalars(select(Tier).order_by(Tier.amount, Tier.id)))

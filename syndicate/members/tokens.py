@@ -1,8 +1,11 @@
-"""Member tokens: signed with itsdangerous, one salt per purpose, revocable by version."""
+"""Member tokens (feeds) and sign-in links: itsdangerous, one salt per purpose."""
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timezone
+
 from flask import current_app
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
 FEED_PURPOSE = "syndicate.member-feed"
 
@@ -31,3 +34,35 @@ def read_feed_token(token: str) -> tuple[int, int] | None:
             or not all(isinstance(x, int) and not isinstance(x, bool) for x in claim)):
         return None
     return claim[0], claim[1]
+
+
+SIGNIN_PURPOSE = "syndicate.signin"
+SIGNIN_MAX_AGE = {"signin": 30 * 60, "welcome": 7 * 24 * 3600}
+
+
+def _timed(purpose: str) -> URLSafeTimedSerializer:
+    config = current_app.config
+    return URLSafeTimedSerializer([*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]], salt=purpose)
+
+
+def make_signin_token(member_id: int, kind: str) -> str:
+    """A single-use sign-in link token: 30 minutes from /signin, 7 days in a welcome mail."""
+    return _timed(SIGNIN_PURPOSE).dumps([member_id, secrets.token_urlsafe(16), kind])
+
+
+def read_signin_token(token: str) -> tuple[int, str] | None:
+    """(member id, single-use nonce) from a genuine, unexpired sign-in token, or None."""
+    if not token or len(token) > 300:
+        return None
+    try:
+        claim, signed_at = _timed(SIGNIN_PURPOSE).loads(token, max_age=max(SIGNIN_MAX_AGE.values()),
+                                                         return_timestamp=True)
+    except BadData:
+        return None
+    if not isinstance(claim, list) or len(claim) != 3 or claim[2] not in SIGNIN_MAX_AGE:
+        return None
+    member_id, nonce, kind = claim
+    age = (datetime.now(timezone.utc) - signed_at).total_seconds()
+    if age > SIGNIN_MAX_AGE[kind] or not isinstance(member_id, int) or not isinstance(nonce, str):
+        return None
+    return member_id, nonce

@@ -1,9 +1,152 @@
-"""Pages for joining."""
-from flask import current_app, render_template
+"""Joining, signing in and the member's account page. Thin: the work is in join, signin and billing."""
+from __future__ import annotations
 
-from . import bp
+import logging
+
+import stripe
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+
+from ..errors import APIError
+from ..extensions import csrf, db, limiter
+from ..models import Member, Tier
+from ..urls import absolute
+from . import billing, bp, join as joining, signin, stripe_api
+from .service import all_tiers, has_access, replace_token
+
+log = logging.getLogger(__name__)
+
+
+def _no_referrer(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/join")
 def join():
-    return render_template("members/join.html", open=bool(current_app.config["STRIPE_SECRET_KEY"]))
+    tiers = all_tiers()
+    return render_template("members/join.html", open=stripe_api.configured() and bool(tiers), tiers=tiers,
+                           email="", errors={})
+
+
+@bp.post("/join")
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"])
+def join_submit():
+    tiers = all_tiers()
+    if not (stripe_api.configured() and tiers):
+        return render_template("members/join.html", open=False, tiers=tiers, email="", errors={})
+    result = joining.start(request.form.get("email", ""), request.form.get("tier", ""))
+    if result.errors:
+        return render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
+                               errors=result.errors), 422
+    if result.checkout_url is None:
+        # Already a member: no second subscription; a sign-in link is on its way instead.
+        return render_template("members/signin_sent.html")
+    return redirect(result.checkout_url, code=303)
+
+
+@bp.get("/join/success")
+def join_success():
+    # Nothing here signs anyone in: the email typed on /join proves nothing. Access arrives by mail.
+    return render_template("members/join_success.html")
+
+
+@bp.route("/signin", methods=["GET"])
+def signin_form():
+    return render_template("members/signin.html")
+
+
+@bp.post("/signin")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
+def signin_submit():
+    signin.send_signin_link(request.form.get("email", ""))
+    return render_template("members/signin_sent.html")
+
+
+@bp.get("/signin/<token>")
+def signin_link(token: str):
+    # Mail scanners open every link: the GET only shows a button; the POST spends the link.
+    member = signin.peek(token)
+    return _no_referrer(current_app.make_response(
+        (render_template("members/signin_link.html", valid=member is not None, token=token), 200 if member else 400)
+    ))
+
+
+@bp.post("/signin/<token>")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
+def signin_use(token: str):
+    member = signin.use(token)
+    if member is None:
+        return _no_referrer(current_app.make_response(
+            (render_template("members/signin_link.html", valid=False, token=token), 400)))
+    session.clear()
+    session["member_id"], session["member_v"] = member.id, member.token_version
+    session.permanent = True
+    return _no_referrer(redirect(url_for("members.account"), code=303))
+
+
+def _signed_in_member() -> Member:
+    member_id = session.get("member_id")
+    member = db.session.get(Member, member_id) if member_id else None
+    if member is None or member.token_version != session.get("member_v"):
+        session.clear()
+        abort(redirect(url_for("members.signin_form")))
+    return member
+
+
+@bp.get("/account")
+def account():
+    member = _signed_in_member()
+    tier = db.session.get(Tier, member.tier_id) if member.tier_id else None
+    return _no_referrer(current_app.make_response(render_template(
+        "members/account.html", member=member, tier=tier, active=has_access(member), feeds=signin.feed_urls(member),
+        portal=bool(member.stripe_customer_id and stripe_api.configured()),
+    )))
+
+
+@bp.post("/account/token")
+def account_new_token():
+    member = _signed_in_member()
+    replace_token(member)
+    session["member_v"] = member.token_version
+    flash("Your feed addresses are new. The old ones no longer work: update your feed reader.")
+    return redirect(url_for("members.account"), code=303)
+
+
+@bp.post("/account/billing")
+def account_billing():
+    member = _signed_in_member()
+    if not (member.stripe_customer_id and stripe_api.configured()):
+        abort(404, "There is no Stripe billing for this membership.")
+    try:
+        portal = stripe_api.create_portal_session(member.stripe_customer_id, absolute("members.account"))
+    except stripe_api.StripeUnavailable as exc:
+        log.warning("billing portal unavailable: %s", exc)
+        abort(503, "The billing service cannot be reached right now. Please try again in a few minutes.")
+    return redirect(portal["url"], code=303)
+
+
+@bp.post("/account/signout")
+def account_signout():
+    session.clear()
+    return redirect(url_for("content.home"), code=303)
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook():
+    if not current_app.config["STRIPE_WEBHOOK_SECRET"]:
+        raise APIError(404, "Stripe webhooks are not configured here.")
+    try:
+        event = stripe_api.construct_event(request.get_data(), request.headers.get("Stripe-Signature", ""))
+    except (ValueError, stripe.SignatureVerificationError):
+        raise APIError(400, "The Stripe-Signature does not verify.", code="bad_signature") from None
+    try:
+        outcome = billing.handle_event(event)
+    except stripe_api.StripeUnavailable as exc:
+        log.warning("stripe event %s not applied: %s", event.get("id"), exc)
+        raise APIError(503, "Stripe could not be read; deliver the event again.") from None
+    for member_id in outcome.welcome:
+        joining.welcome(member_id)
+    return {"received": True, "ignored": outcome.ignored}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -31,3 +31,66 @@ class Member(db.Model):
     # The last local day a complimentary membership covers (None: open-ended).
     comp_until: Mapped[date | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # When Stripe first reported the subscription past due: the grace period runs from here.
+    past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the Stripe state now stored was read from Stripe: an older read never overwrites a newer one.
+    stripe_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the member's feed URL is fetched from unusually many networks.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Tier(db.Model):
+    """A membership level sold through one Stripe price (or, on older accounts, plan)."""
+
+    __tablename__ = "tier"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount: Mapped[int | None] = mapped_column(Integer)  # in the currency's minor unit
+    currency: Mapped[str | None] = mapped_column(String(3))
+    interval: Mapped[str | None] = mapped_column(String(8))  # month | year
+
+
+class Signup(db.Model):
+    """A sign-up sent to Stripe Checkout, referenced by the session's client_reference_id."""
+
+    __tablename__ = "signup"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tier.id"))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StripeEvent(db.Model):
+    """A webhook event already applied: a second delivery changes nothing."""
+
+    __tablename__ = "stripe_event"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsedSigninLink(db.Model):
+    """A sign-in link that has been used: each works once."""
+
+    __tablename__ = "used_signin_link"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedNetwork(db.Model):
+    """A network a member's private feed was fetched from, once per hour."""
+
+    __tablename__ = "feed_network"
+    __table_args__ = (UniqueConstraint("member_id", "network", "hour"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    network: Mapped[str] = mapped_column(String(64))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,79 @@
+"""Noticing leaked feed URLs: the networks a member's private feeds are fetched from.
+
+Each worker remembers which (member, network, hour) it has already recorded, so
+a feed reader polling all day costs one insert per hour, not one per fetch.
+"""
+from __future__ import annotations
+
+import ipaddress
+import threading
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import timeutil
+from ..extensions import db
+from ..models import FeedNetwork, Member
+
+_lock = threading.Lock()
+
+
+def network_of(address: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to: one household or office, roughly."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return None
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def record(member_id: int, address: str | None) -> None:
+    network = network_of(address)
+    if network is None:
+        return
+    hour = timeutil.now().replace(minute=0, second=0, microsecond=0)
+    key = (member_id, network, hour)
+    seen: set[tuple[int, str, datetime]] = current_app.extensions.setdefault("syndicate.networks_seen", set())
+    with _lock:
+        if key in seen:
+            return
+        if len(seen) > 100_000:
+            seen.clear()
+        seen.add(key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
+    except IntegrityError:
+        return  # another worker recorded it this hour
+    if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
+        member = db.session.get(Member, member_id)
+        if member is not None and member.flagged_at is None:
+            member.flagged_at = timeutil.now()
+    db.session.commit()
+
+
+def networks_in_last_day(member_id: int) -> int:
+    since = timeutil.now() - timedelta(hours=24)
+    return db.session.scalar(
+        select(func.count(distinct(FeedNetwork.network))).where(FeedNetwork.member_id == member_id,
+                                                                 FeedNetwork.hour >= since)
+    )
+
+
+def suspicious() -> list[tuple[Member, int]]:
+    """Members whose feed URLs were fetched from more networks than the limit in the last 24 hours."""
+    since = timeutil.now() - timedelta(hours=24)
+    counts = (
+        select(FeedNetwork.member_id, func.count(distinct(FeedNetwork.network)).label("networks"))
+        .where(FeedNetwork.hour >= since).group_by(FeedNetwork.member_id)
+        .having(func.count(distinct(FeedNetwork.network)) > current_app.config["TOKEN_NETWORK_LIMIT"])
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Member, counts.c.networks).join(counts, counts.c.member_id == Member.id)
+        .order_by(counts.c.networks.desc())
+    ).all()
+    return [(member, networks) for member, networks in rows]

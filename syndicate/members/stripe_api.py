@@ -1,0 +1,103 @@
+"""A thin wrapper over the Stripe client: one function per Stripe call, no globals.
+
+Everything returns plain dicts, so the rest of the code never depends on the
+library's object types, and reads both the current API shapes and older ones.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import stripe
+from flask import current_app
+
+# Pinned so a change of the account's default API version cannot change the shapes we read.
+API_VERSION = "2024-06-20"
+
+
+class StripeUnavailable(Exception):
+    """Stripe could not be reached or refused the call."""
+
+
+def configured() -> bool:
+    return bool(current_app.config["STRIPE_SECRET_KEY"])
+
+
+def _client() -> stripe.StripeClient:
+    config = current_app.config
+    base = config["STRIPE_API_BASE"]
+    return stripe.StripeClient(
+        config["STRIPE_SECRET_KEY"],
+        stripe_version=API_VERSION,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=2,
+    )
+
+
+def _call(fn, *args, **kwargs) -> dict:
+    try:
+        return fn(*args, **kwargs).to_dict()
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc.code or 'error'}") from exc
+
+
+def create_checkout_session(*, price_id: str, email: str | None, customer: str | None, reference: str,
+                            success_url: str, cancel_url: str) -> dict:
+    params = {
+        "mode": "subscription",
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "client_reference_id": reference,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    # One customer per member: reuse the one Stripe knows, else let Checkout make it from the email.
+    if customer:
+        params["customer"] = customer
+    else:
+        params["customer_email"] = email
+    return _call(_client().v1.checkout.sessions.create, params)
+
+
+def create_portal_session(customer: str, return_url: str) -> dict:
+    return _call(_client().v1.billing_portal.sessions.create, {"customer": customer, "return_url": return_url})
+
+
+def retrieve_subscription(subscription_id: str) -> dict:
+    return _call(_client().v1.subscriptions.retrieve, subscription_id)
+
+
+def retrieve_customer(customer_id: str) -> dict:
+    return _call(_client().v1.customers.retrieve, customer_id)
+
+
+def all_subscriptions() -> Iterator[dict]:
+    """Every subscription of the account, canceled ones included, page by page."""
+    try:
+        page = _client().v1.subscriptions.list({"status": "all", "limit": 100})
+        for subscription in page.auto_paging_iter():
+            yield subscription.to_dict()
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc.code or 'error'}") from exc
+
+
+def construct_event(payload: bytes, signature: str) -> dict:
+    """Verify a webhook's Stripe-Signature on the raw body; ValueError or SignatureVerificationError if bad."""
+    event = stripe.Webhook.construct_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
+    return event.to_dict()
+
+
+def price_ids(subscription: dict) -> list[str]:
+    """The price ids a subscription is for: items[].price on current shapes, plan on older ones."""
+    ids = []
+    for item in (subscription.get("items") or {}).get("data") or []:
+        price = item.get("price") or item.get("plan") or {}
+        if price.get("id"):
+            ids.append(price["id"])
+    plan = subscription.get("plan") or {}
+    if plan.get("id"):
+        ids.append(plan["id"])
+    return ids
+
+
+def customer_id(obj: dict) -> str | None:
+    customer = obj.get("customer")
+    return customer.get("id") if isinstance(customer, dict) else customer
