@@ -158,3 +158,81 @@ def member_token(runner, email="reader@example.org", *extra) -> str:
     result = runner.invoke(args=["members", "comp", email, *extra])
     assert result.exit_code == 0, result.output
     return last_line(result.output)
+
+
+# --- membership: localstripe, the Checkout stand-in, SMTP and the app served over HTTP -------------
+
+STRIPE_KEY = "sk_test_syndicate"
+WEBHOOK_SECRET = "whsec_syndicate_test"
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    from servers import LocalStripe
+
+    server = LocalStripe()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def smtp():
+    from servers import SMTPSink
+
+    sink = SMTPSink()
+    yield sink
+    sink.close()
+
+
+class Site:
+    """The app served over HTTP with Stripe (localstripe + stand-in) and SMTP wired in."""
+
+    def __init__(self, app, url, standin, localstripe, smtp):
+        self.app, self.url, self.standin, self.localstripe, self.smtp = app, url, standin, localstripe, smtp
+        import stripe
+
+        self.stripe = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": localstripe.url})
+
+    def plan(self, plan_id: str, amount: int = 500, interval: str = "month") -> str:
+        import stripe
+
+        try:
+            self.stripe.v1.plans.create({"id": plan_id, "amount": amount, "currency": "eur", "interval": interval,
+                                         "product": {"name": plan_id}})
+        except stripe.InvalidRequestError:
+            pass  # localstripe lives for the whole session: the plan may exist already
+        return plan_id
+
+    def subscribe(self, email: str, plan_id: str):
+        """A subscription made outside our checkout (the Dashboard, a migration)."""
+        customer = self.stripe.v1.customers.create({"email": email})
+        card = self.stripe.v1.payment_methods.create({"type": "card", "card": {
+            "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+        self.stripe.v1.payment_methods.attach(card.id, {"customer": customer.id})
+        self.stripe.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+        return self.stripe.v1.subscriptions.create({"customer": customer.id, "items": [{"plan": plan_id}]})
+
+
+@pytest.fixture
+def site_config() -> dict:
+    return {}
+
+
+@pytest.fixture
+def site(database_url, tmp_path, localstripe, smtp, site_config):
+    from servers import LiveServer, free_port
+    from stripe_standin import StripeStandIn
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with StripeStandIn(localstripe.url, STRIPE_KEY, url + "/stripe/webhook", WEBHOOK_SECRET) as standin:
+        app = create_app(make_config(
+            database_url, SITE_URL=url, STRIPE_SECRET_KEY=STRIPE_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            STRIPE_API_BASE=standin.url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, **site_config,
+        ), instance_path=str(tmp_path / "site-instance"))
+        localstripe.register_webhook(url + "/stripe/webhook", WEBHOOK_SECRET)
+        with LiveServer(app, port):
+            yield Site(app, url, standin, localstripe, smtp)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

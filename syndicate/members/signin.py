@@ -45,7 +45,9 @@ def send_signin_link(email: str) -> None:
 def peek(token: str) -> Member | None:
     """The member a sign-in link is for, without using it (GET and HEAD change nothing)."""
     claim = read_signin_token(token)
-    return db.session.get(Member, claim[0]) if claim else None
+    if claim is None or db.session.get(UsedSigninLink, claim[1]) is not None:
+        return None
+    return db.session.get(Member, claim[0])
 
 
 def use(token: str) -> Member | None:

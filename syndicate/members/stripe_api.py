@@ -72,7 +72,7 @@ def retrieve_customer(customer_id: str) -> dict:
 def all_subscriptions() -> Iterator[dict]:
     """Every subscription of the account, canceled ones included, page by page."""
     try:
-        page = _client().v1.subscriptions.list({"status": "all", "limit": 100})
+        page = _client().v1.subscriptions.list({"status": "all", "limit": current_app.config["STRIPE_PAGE_SIZE"]})
         for subscription in page.auto_paging_iter():
             yield subscription.to_dict()
     except stripe.StripeError as exc:

@@ -1,0 +1,163 @@
+"""A thin stand-in for the two Stripe APIs localstripe lacks: Checkout and the billing portal.
+
+The app's Stripe base URL points here. POST /v1/checkout/sessions and POST
+/v1/billing_portal/sessions answer with objects shaped as Stripe documents
+them; every other /v1/ call is passed through to localstripe unchanged. When
+the hosted checkout page is "paid", the stand-in creates the customer, card and
+subscription in localstripe (so everything after it is real) and delivers a
+signed checkout.session.completed event, as Stripe would.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import stripe
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+class StripeStandIn:
+    def __init__(self, localstripe_url: str, api_key: str, webhook_url: str, webhook_secret: str):
+        self.localstripe_url = localstripe_url
+        self.api_key = api_key
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.sessions: dict[str, dict] = {}
+        self.portal_sessions: dict[str, dict] = {}
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- the WSGI app ---------------------------------------------------------------
+    def wsgi(self, environ, start_response):
+        request = Request(environ)
+        if request.method == "POST" and request.path == "/v1/checkout/sessions":
+            response = self._create_checkout(request)
+        elif request.method == "POST" and request.path == "/v1/billing_portal/sessions":
+            response = self._create_portal(request)
+        elif request.path.startswith("/pay/"):
+            response = self._pay(request)
+        elif request.path.startswith("/portal/"):
+            response = Response("<h1>Billing portal</h1>", mimetype="text/html")
+        else:
+            response = self._forward(request)
+        return response(environ, start_response)
+
+    def _create_checkout(self, request: Request) -> Response:
+        form = request.form
+        session_id = "cs_test_" + secrets.token_hex(12)
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": form.get("mode"),
+            "status": "open",
+            "payment_status": "unpaid",
+            "url": f"{self.url}/pay/{session_id}",
+            "client_reference_id": form.get("client_reference_id"),
+            "customer": form.get("customer"),
+            "customer_email": form.get("customer_email"),
+            "success_url": form.get("success_url"),
+            "cancel_url": form.get("cancel_url"),
+            "subscription": None,
+            "livemode": False,
+            "created": int(time.time()),
+            "_price": form.get("line_items[0][price]"),
+        }
+        self.sessions[session_id] = session
+        return _json(_public(session))
+
+    def _create_portal(self, request: Request) -> Response:
+        portal_id = "bps_" + secrets.token_hex(12)
+        portal = {"id": portal_id, "object": "billing_portal.session", "customer": request.form.get("customer"),
+                  "return_url": request.form.get("return_url"), "url": f"{self.url}/portal/{portal_id}",
+                  "livemode": False, "created": int(time.time())}
+        self.portal_sessions[portal_id] = portal
+        return _json(portal)
+
+    def _pay(self, request: Request) -> Response:
+        session = self.sessions.get(request.path.rsplit("/", 1)[-1])
+        if session is None:
+            return Response("no such session", status=404)
+        if request.method == "GET":
+            return Response(
+                '<!doctype html><html lang="en"><title>Checkout</title><main><h1>Pay</h1>'
+                f'<form method="post"><button type="submit">Pay {session["_price"]}</button></form></main></html>',
+                mimetype="text/html")
+        self.complete(session)
+        target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+        return Response(status=303, headers={"Location": target})
+
+    def complete(self, session: dict) -> dict:
+        """What paying does at Stripe: a customer, a card, a subscription, then the completed event."""
+        client = stripe.StripeClient(self.api_key, base_addresses={"api": self.localstripe_url})
+        customer = session["customer"] or client.v1.customers.create({"email": session["customer_email"]}).id
+        card = client.v1.payment_methods.create({"type": "card", "card": {
+            "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+        client.v1.payment_methods.attach(card.id, {"customer": customer})
+        client.v1.customers.update(customer, {"invoice_settings": {"default_payment_method": card.id}})
+        subscription = client.v1.subscriptions.create({"customer": customer, "items": [{"plan": session["_price"]}]})
+        email = session["customer_email"] or client.v1.customers.retrieve(customer).email
+        session.update(status="complete", payment_status="paid", customer=customer, subscription=subscription.id,
+                       customer_details={"email": email})
+        self.deliver("checkout.session.completed", _public(session))
+        return session
+
+    def deliver(self, event_type: str, obj: dict) -> int:
+        """POST a signed event to the app's webhook, as Stripe does."""
+        created = int(time.time())
+        event = {"id": "evt_" + secrets.token_hex(12), "object": "event", "type": event_type, "created": created,
+                 "api_version": "2024-06-20", "livemode": False, "data": {"object": obj}}
+        return post_signed(self.webhook_url, self.webhook_secret, event)
+
+    def _forward(self, request: Request) -> Response:
+        url = self.localstripe_url + request.full_path.rstrip("?")
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
+        forwarded = urllib.request.Request(url, data=request.get_data() or None, headers=headers,
+                                           method=request.method)
+        try:
+            with urllib.request.urlopen(forwarded, timeout=10) as answer:
+                return Response(answer.read(), status=answer.status, mimetype="application/json")
+        except urllib.error.HTTPError as exc:
+            return Response(exc.read(), status=exc.code, mimetype="application/json")
+
+
+def _public(session: dict) -> dict:
+    return {k: v for k, v in session.items() if not k.startswith("_")}
+
+
+def _json(body: dict) -> Response:
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header value for a payload (Stripe's documented v1 scheme)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def post_signed(url: str, secret: str, event: dict, timestamp: int | None = None) -> int:
+    payload = json.dumps(event).encode()
+    request = urllib.request.Request(url, data=payload, method="POST", headers={
+        "Content-Type": "application/json", "Stripe-Signature": sign(payload, secret, timestamp)})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code

@@ -1,0 +1,276 @@
+"""Membership through Stripe, against localstripe (plus the thin Checkout stand-in) and a real SMTP server."""
+from __future__ import annotations
+
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from http.cookiejar import CookieJar
+
+import feedparser
+import pytest
+
+from conftest import STRIPE_KEY, WEBHOOK_SECRET, ago, last_line
+from servers import wait_for
+from stripe_standin import post_signed
+
+pytestmark = pytest.mark.slow
+
+
+class Browser:
+    """A cookie-keeping HTTP client that does not follow redirects, for forms with CSRF tokens."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = CookieJar()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def request(self, url: str, data: dict | None = None, method: str | None = None, headers=None):
+        url = url if url.startswith("http") else self.base + url
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=15) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read().decode()
+
+    def csrf(self, path: str) -> str:
+        status, _, html = self.request(path)
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def submit(self, path: str, **fields):
+        return self.request(path, {"csrf_token": self.csrf(path), **fields})
+
+
+def cli(site, *args) -> str:
+    result = site.app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def token_of(site, email: str) -> str | None:
+    result = site.app.test_cli_runner().invoke(args=["members", "token", email])
+    return last_line(result.output) if result.exit_code == 0 else None
+
+
+def old_day(site, newsroom_token) -> str:
+    """Publish an entry outside the public window and return its day."""
+    return _old_day
+
+
+_old_day = None
+
+
+def publish_old_day(site) -> str:
+    """An entry ten days back (outside the public window) and two recent days; returns the old day."""
+    editor = last_line(cli(site, "editors", "add", f"desk-{uuid.uuid4().hex[:6]}"))
+    import json
+
+    def api(path, body):
+        request = urllib.request.Request(site.url + path, data=json.dumps(body).encode(), method="POST", headers={
+            "Authorization": f"Bearer {editor}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    api("/api/stories", {"title": "Old", "slug": "old"})
+    api("/api/stories/old/entries", {"headline": "Old news", "body_text": "x", "published_at": ago(days=10)})
+    api("/api/stories", {"title": "New", "slug": "new"})
+    api("/api/stories/new/entries", {"headline": "Yesterday", "body_text": "y", "published_at": ago(days=1)})
+    api("/api/stories/new/entries", {"headline": "Today", "body_text": "z", "published_at": ago(minutes=1)})
+    return (datetime.now(timezone(timedelta(hours=4))) - timedelta(days=10)).date().isoformat()
+
+
+def archive_status(site, day: str, token: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{site.url}/archive/{day}.atom?token={token}", timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def links_in(message) -> list[str]:
+    return re.findall(r"https?://\S+", message.get_content())
+
+
+def plan_and_tier(site, interval="month") -> str:
+    plan = site.plan(f"plan_{uuid.uuid4().hex[:10]}", interval=interval)
+    cli(site, "tiers", "add", "--name", "Supporter", "--price", plan, "--amount", "500", "--currency", "eur",
+        "--interval", interval)
+    return plan
+
+
+def test_subscription_lifecycle_end_to_end(site):
+    """Created through the Stripe library (no checkout here): webhooks make the member; cancel ends access."""
+    day = publish_old_day(site)
+    plan = plan_and_tier(site)
+    subscription = site.subscribe("dashboard@example.org", plan)
+
+    token = wait_for(lambda: token_of(site, "dashboard@example.org"), what="member from webhook")
+    wait_for(lambda: archive_status(site, day, token) == 200, what="archive opens")
+    welcome = site.smtp.wait_for_mail("dashboard@example.org")[0]
+    links = links_in(welcome)
+    assert any("/signin/" in link for link in links)
+    assert f"{site.url}/feeds/latest.atom?token={token}" in links
+
+    site.stripe.v1.subscriptions.cancel(subscription.id)
+    wait_for(lambda: archive_status(site, day, token) == 401, what="archive closes after cancel")
+    time.sleep(1.5)  # any late event (invoice, created) must not reopen it
+    assert archive_status(site, day, token) == 401
+    assert len(site.smtp.to("dashboard@example.org")) == 1  # one welcome, however many events
+
+    # Subscribing again: the same member, the same token works again.
+    site.subscribe("dashboard@example.org", plan)
+    wait_for(lambda: archive_status(site, day, token) == 200, what="archive reopens on a new subscription")
+
+
+def test_bad_or_stale_signature_is_400_and_changes_nothing(site):
+    plan = plan_and_tier(site)
+    subscription = site.subscribe("unsigned@example.org", plan)
+    event = {"id": "evt_forged", "type": "customer.subscription.created", "created": int(time.time()),
+             "data": {"object": {"id": subscription.id, "object": "subscription"}}}
+    hook = site.url + "/stripe/webhook"
+    site.localstripe.register_webhook(site.url + "/nowhere", "whsec_other")  # keep localstripe out of it
+    assert post_signed(hook, "whsec_wrong", event) == 400
+    assert post_signed(hook, WEBHOOK_SECRET, event, timestamp=int(time.time()) - 3600) == 400
+    request = urllib.request.Request(hook, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 400
+    assert token_of(site, "unsigned@example.org") is None
+    # The same event, correctly signed, is applied — once.
+    assert post_signed(hook, WEBHOOK_SECRET, event) == 200
+    assert token_of(site, "unsigned@example.org") is not None
+    assert post_signed(hook, WEBHOOK_SECRET, event) == 200
+    assert len(site.smtp.wait_for_mail("unsigned@example.org")) == 1
+
+
+def test_late_update_after_delete_leaves_the_member_lapsed(site):
+    day = publish_old_day(site)
+    plan = plan_and_tier(site)
+    site.localstripe.register_webhook(site.url + "/nowhere", "whsec_other")  # deliver events by hand
+    subscription = site.subscribe("late@example.org", plan)
+    snapshot = subscription.to_dict()  # status active, as a delayed "updated" event would carry it
+    hook = site.url + "/stripe/webhook"
+    assert post_signed(hook, WEBHOOK_SECRET, {"id": "evt_created", "type": "customer.subscription.created",
+                                              "data": {"object": snapshot}}) == 200
+    token = token_of(site, "late@example.org")
+    assert archive_status(site, day, token) == 200
+    cancelled = site.stripe.v1.subscriptions.cancel(subscription.id).to_dict()
+    assert post_signed(hook, WEBHOOK_SECRET, {"id": "evt_deleted", "type": "customer.subscription.deleted",
+                                              "data": {"object": cancelled}}) == 200
+    assert archive_status(site, day, token) == 401
+    assert post_signed(hook, WEBHOOK_SECRET, {"id": "evt_late_update", "type": "customer.subscription.updated",
+                                              "data": {"object": snapshot}}) == 200
+    assert archive_status(site, day, token) == 401
+
+
+def test_subscriptions_to_other_products_are_ignored(site):
+    other = site.plan(f"plan_other_{uuid.uuid4().hex[:8]}")
+    site.subscribe("merch@example.org", other)
+    time.sleep(2)  # give localstripe time to deliver; nothing may come of it
+    assert token_of(site, "merch@example.org") is None
+
+
+def test_members_sync_reconciles_every_subscription(site):
+    plan = plan_and_tier(site)
+    site.localstripe.register_webhook(site.url + "/nowhere", "whsec_other")  # an outage: no webhooks arrive
+    emails = [f"sync{n}-{uuid.uuid4().hex[:6]}@example.org" for n in range(3)]
+    subs = [site.subscribe(email, plan) for email in emails]
+    site.stripe.v1.subscriptions.cancel(subs[2].id)
+    site.app.config["STRIPE_PAGE_SIZE"] = 2  # make it paginate
+    output = cli(site, "members", "sync")
+    assert "welcome emails sent" in output
+    day = publish_old_day(site)
+    assert archive_status(site, day, token_of(site, emails[0])) == 200
+    assert archive_status(site, day, token_of(site, emails[1])) == 200
+    lapsed = token_of(site, emails[2])
+    assert lapsed is None or archive_status(site, day, lapsed) == 401
+    cli(site, "members", "sync")  # again: nothing new
+    assert len(site.smtp.to(emails[0])) == 1
+
+
+def test_join_checkout_signin_and_account(site):
+    day = publish_old_day(site)
+    plan_and_tier(site, interval="year")
+    browser = Browser(site.url)
+    status, _, page = browser.request("/join")
+    assert status == 200 and "Supporter" in page and "5.00 EUR a year" in page
+    status, headers, _ = browser.submit("/join", email="reader@example.org", tier="1")
+    assert status == 303 and headers["Location"].startswith(site.standin.url + "/pay/cs_test_")
+    session = site.standin.sessions[headers["Location"].rsplit("/", 1)[-1]]
+    assert session["mode"] == "subscription" and session["customer_email"] == "reader@example.org"
+    assert session["success_url"] == site.url + "/join/success?session_id={CHECKOUT_SESSION_ID}"
+    assert session["client_reference_id"]
+
+    status, headers, _ = browser.request(headers["Location"], data={})  # "pay"
+    assert status == 303 and headers["Location"] == f"{site.url}/join/success?session_id={session['id']}"
+    status, _, page = browser.request(headers["Location"])
+    assert status == 200 and "email" in page and "token=" not in page
+    assert browser.request("/account")[0] == 302  # the success page signs nobody in
+
+    mail = site.smtp.wait_for_mail("reader@example.org")[0]
+    signin = next(link for link in links_in(mail) if "/signin/" in link)
+    for method in ("HEAD", "GET", "GET"):  # a mail scanner opens it first; nothing is spent
+        assert Browser(site.url).request(signin, method=method)[0] == 200
+    status, _, page = browser.request(signin)
+    assert "Sign in" in page
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    status, headers, _ = browser.request(signin, {"csrf_token": token_field})
+    assert status == 303 and headers["Location"].endswith("/account")
+    status, headers, account = browser.request("/account")
+    assert status == 200 and headers["Referrer-Policy"] == "no-referrer"
+    feed_url = re.search(r"<code>(http[^<]+latest\.atom\?token=[^<]+)</code>", account).group(1)
+    parsed = feedparser.parse(urllib.request.urlopen(feed_url.replace("&amp;", "&"), timeout=10).read())
+    assert parsed.bozo == 0 and parsed.entries
+
+    # The link works once.
+    again = Browser(site.url)
+    page = again.request(signin)[2]
+    assert "expired or has been used" in page
+
+    # A new token: the old feed URL dies at once.
+    old_token = feed_url.split("token=")[1]
+    assert archive_status(site, day, old_token) == 200
+    status, _, _ = browser.request("/account/token", {"csrf_token": browser.csrf("/account")})
+    assert status == 303
+    assert archive_status(site, day, old_token) == 401
+    new_token = re.search(r"latest\.atom\?token=([^<]+)</code>", browser.request("/account")[2]).group(1)
+    assert archive_status(site, day, new_token) == 200
+
+    # The billing portal.
+    status, headers, _ = browser.request("/account/billing", {"csrf_token": browser.csrf("/account")})
+    assert status == 303 and headers["Location"].startswith(site.standin.url + "/portal/bps_")
+
+    # Joining again while a member: no second subscription, a sign-in link instead.
+    sessions_before = len(site.standin.sessions)
+    status, _, page = Browser(site.url).submit("/join", email="reader@example.org", tier="1")
+    assert status == 200 and "Check your email" in page
+    assert len(site.standin.sessions) == sessions_before
+    assert len(site.smtp.wait_for_mail("reader@example.org", 2)) == 2
+
+
+def test_signin_answers_the_same_for_unknown_addresses(site):
+    plan_and_tier(site)
+    cli(site, "members", "comp", "known@example.org")
+    known = Browser(site.url).submit("/signin", email="known@example.org")
+    unknown = Browser(site.url).submit("/signin", email="stranger@example.org")
+    assert known[0] == unknown[0] == 200 and known[2] == unknown[2]
+    assert site.smtp.wait_for_mail("known@example.org")
+    time.sleep(0.3)
+    assert site.smtp.to("stranger@example.org") == []
+
+
+def test_forms_need_csrf(site):
+    plan_and_tier(site)
+    status, _, _ = Browser(site.url).request("/join", {"email": "x@example.org", "tier": "1"})
+    assert status == 400
+    assert Browser(site.url).request("/signin", {"email": "x@example.org"})[0] == 400
