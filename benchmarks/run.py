@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 import dataset  # noqa: E402
 
 BASELINE = 10_000
+ACCEPT_GZIP = "Accept-Encoding: gzip"  # what feed readers and aggregators send
 MEMBER_EMAIL = "bench-member@example.org"
 
 TARGETS = {
@@ -106,8 +107,12 @@ def prepare(entries: int, url: str, secret: str) -> DataSet:
             text("SELECT summary FROM story WHERE slug = :s"), {"s": dataset.MARKER_SLUG}).scalar_one().split(";"))
     engine.dispose()
     ds.days = [str(r[0]) for r in rows]
-    # The third newest day with coverage: past, outside the public window, so members only.
-    ds.day, ds.day_entries = str(rows[2][0]), rows[2][1]
+    # A typical day for members: past the public window (the two newest days with coverage),
+    # among the next ten the one whose size is nearest the median day's. The newest days are
+    # the same in every data set, so the same day is measured at 10k and at 1M entries.
+    median = statistics.median(r[1] for r in rows)
+    day = min(rows[2:12], key=lambda r: (abs(r[1] - median), r[0]))
+    ds.day, ds.day_entries = str(day[0]), day[1]
     return ds
 
 
@@ -204,6 +209,17 @@ class Server:
             out[pid] = (int(values["VmHWM"]) / 1024, int(values["VmRSS"]) / 1024)
         return out
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of all workers so far: what the server spent, whatever else runs."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()  # gunicorn: graceful shutdown of the master and its workers
@@ -226,7 +242,7 @@ def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, b
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        conn.request("GET", path, headers=headers or {})
+        conn.request("GET", path, headers={"Accept-Encoding": "gzip", **(headers or {})})
         resp = conn.getresponse()
         body = resp.read()
         return resp.status, dict(resp.getheaders()), body, time.perf_counter() - started
@@ -243,6 +259,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int  # socket errors and non-2xx/3xx answers
+    cpu_us: float = 0.0  # the workers' CPU time per request
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -254,7 +271,7 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, *, duration: str, connections: int, threads: int, headers: list[str] = ()) -> WrkResult:
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", "-H", ACCEPT_GZIP]
     for header in headers:
         args += ["-H", header]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
@@ -369,16 +386,34 @@ def throughput(server: Server, ds: DataSet, args) -> dict:
     for url, headers in urls.values():
         wrk(url, duration="2s", headers=headers, **common)
     results: dict[str, list[WrkResult]] = {k: [] for k in urls}
-    order = list(urls)
+    ratios: dict[str, list[float]] = {k: [] for k in urls if k != "floor"}
+
+    def measure(key: str, round_: int) -> WrkResult:
+        url, headers = urls[key]
+        cpu = server.cpu_seconds()
+        result = wrk(url, duration=args.duration, headers=headers, **common)
+        result.cpu_us = (server.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
+        log(f"[load] round {round_ + 1}/{args.rounds} {key:9s} {result.rps:8.0f} req/s  "
+            f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  server CPU {result.cpu_us:.0f} us/req  "
+            f"errors {result.errors}")
+        results[key].append(result)
+        return result
+
+    order = list(ratios)
     for round_ in range(args.rounds):
-        # Interleaved, and in a rotated order each round, so no URL always runs on a warmer machine.
+        # Each URL runs between two floor runs and is compared with their mean, so a change in
+        # what else the machine does shifts both sides of a ratio; the order rotates each round.
+        before = measure("floor", round_)
         for key in order[round_ % len(order):] + order[:round_ % len(order)]:
-            url, headers = urls[key]
-            result = wrk(url, duration=args.duration, headers=headers, **common)
-            log(f"[load] round {round_ + 1}/{args.rounds} {key:9s} {result.rps:8.0f} req/s  "
-                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  errors {result.errors}")
-            results[key].append(result)
+            result = measure(key, round_)
+            after = measure("floor", round_)
+            ratios[key].append(result.rps / ((before.rps + after.rps) / 2))
+            before = after
     best = {k: max(v, key=lambda r: r.rps) for k, v in results.items()}
+    for k, v in results.items():
+        best[k].cpu_us = min(r.cpu_us for r in v)
+    best["_ratios"] = ratios
+    best["_all"] = results
     best["_sizes"] = {"latest": len(body), "member": len(get(server.port, member)[2])}
     return best
 
@@ -407,6 +442,17 @@ def print_table(rows: list[tuple[str, str, str, bool | None]], context: list[str
 
 # ---------------------------------------------------------------- main
 
+def _code_version() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "syndicate", "wsgi.py", "gunicorn.conf.py"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return head + (" + uncommitted changes in syndicate/" if dirty else "") if head else "unknown"
+    except OSError:
+        return "unknown"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=BASELINE,
@@ -418,7 +464,8 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--threads", type=int, default=1,
                         help="wrk threads (default 1: wrk shares the machine's cores with gunicorn)")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best of each URL counts")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds (default 3); in each, every URL runs between two floor runs")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--cold-samples", type=int, default=21, help="cold day-feed requests (default 21)")
     parser.add_argument("--warm-samples", type=int, default=200, help="warm day-feed requests (default 200)")
@@ -444,6 +491,9 @@ def main(argv=None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(32)
     started = time.perf_counter()
+    load_start = Path("/proc/loadavg").read_text().split()[0]
+    if float(load_start) > 0.5:
+        log(f"[warn] load average {load_start}: something else is using the CPU; req/s will be skewed")
     servers: list[Server] = []
     try:
         def url_for(n: int, given: str | None) -> str:
@@ -487,15 +537,20 @@ def main(argv=None) -> int:
 
     # ---- the table
     floor = load["floor"].rps
-    rows = [("req/s /healthz (floor, no database)", f"{floor:,.0f}", "the floor", None)]
+    rows = [("req/s /healthz (floor, no database)",
+             f"{floor:,.0f} [{load['floor'].cpu_us:.0f} us CPU/req]", "the floor", None)]
+    ratios = load["_ratios"]
     for key, label in (("latest", "req/s /feeds/latest.atom (200)"),
                        ("latest304", "req/s /feeds/latest.atom (304)"),
                        ("member", f"req/s /archive/{main_ds.day}.atom?token= (member)")):
         r = load[key]
-        ratio = r.rps / floor
-        ok = ratio >= TARGETS[key] and r.errors == 0
-        note = f" ({r.errors} errors)" if r.errors else ""
-        rows.append((label, f"{r.rps:,.0f} = {ratio:.2f} x floor{note}", f">= {TARGETS[key]:.2f} x floor", ok))
+        ratio = statistics.median(ratios[key])
+        errors = sum(x.errors for x in load["_all"][key])
+        ok = ratio >= TARGETS[key] and errors == 0
+        note = f" ({errors} errors)" if errors else ""
+        rows.append((label, f"{r.rps:,.0f}: {ratio:.2f} x floor [{r.cpu_us:.0f} us CPU/req = "
+                            f"{load['floor'].cpu_us / r.cpu_us:.2f} x]{note}",
+                     f">= {TARGETS[key]:.2f} x floor", ok))
     rows.append(("cold render, 50-entry latest feed (query+build / Atom write)",
                  f"{render['total_ms']:.1f} ms ({render['build_ms']:.1f} / {render['render_ms']:.1f})",
                  "(reported)", None))
@@ -524,13 +579,15 @@ def main(argv=None) -> int:
                      f"<= {TARGETS['rss_mb']:.0f} MB", peak <= TARGETS["rss_mb"]))
 
     context = [
-        f"syndicate benchmark: {platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, gunicorn -w {args.workers} (sync), "
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}, best of {args.rounds} interleaved rounds, "
-        f"database {_safe(main_ds.url).split(':')[0]}",
+        f"syndicate benchmark, code {_code_version()}: {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, database {_safe(main_ds.url).split(':')[0]}, "
+        f"gunicorn -w {args.workers} (sync), wrk -t{args.threads} -c{args.connections} -d{args.duration}",
+        f"req/s: the best of {args.rounds} rounds; 'x floor': the median over the rounds of each run against the mean "
+        f"of the /healthz runs just before and after it; [us CPU/req]: the workers' own CPU time per request "
+        f"(hardly moved by other load; load average at start {load_start})",
         f"data set: {main_ds.entries:,} entries over {main_ds.info.get('days')} days; measured day "
-        f"{main_ds.day} holds {main_ds.day_entries} entries (member document {load['_sizes']['member'] / 1024:.0f} KB, "
-        f"latest feed {load['_sizes']['latest'] / 1024:.0f} KB, {render['items']} entries)",
+        f"{main_ds.day} holds {main_ds.day_entries} entries (member document {load['_sizes']['member'] / 1024:.0f} KB "
+        f"as sent, latest feed {load['_sizes']['latest'] / 1024:.0f} KB, {render['items']} entries)",
     ]
     if walk["days"]:
         context.append(f"archive walk: {walk['days']:,} day documents, p50 {walk['p50_ms']:.1f} ms, "
