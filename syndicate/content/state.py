@@ -58,8 +58,12 @@ def read_version() -> tuple[int, datetime]:
     return row.version, row.changed_at
 
 
-def bump() -> None:
-    """Mark content changed; call inside the transaction that changes it."""
+def bump(*feed_paths: str) -> None:
+    """Mark content changed; call inside the transaction that changes it, naming the feeds it touches.
+
+    The paths (e.g. "/stories/x/feed.atom") are pinged to the WebSub hub once the change commits.
+    """
+    db.session.info.setdefault("websub_topics", set()).update(feed_paths)
     db.session.execute(
         update(SiteState).where(SiteState.id == 1).values(version=SiteState.version + 1, changed_at=utcnow())
     )

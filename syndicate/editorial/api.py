@@ -33,7 +33,7 @@ def openapi():
 @bp.post("/stories")
 def create_story():
     f = Fields(json_body(), {"title", "slug", "summary", "kind", "language", "access", "regions", "series",
-                             "published_at"})
+                             "published_at", "syndicate"})
     title = f.text("title", required=True)
     slug = f.pattern("slug", SLUG, "use lower-case letters, digits and hyphens", max_len=120)
     summary = f.text("summary", max_len=2000, allow_empty=True) or ""
@@ -43,9 +43,11 @@ def create_story():
     regions = f.slugs("regions")
     series = f.pattern("series", SLUG, "use lower-case letters, digits and hyphens", max_len=120)
     published_at = f.instant("published_at", not_after_now=True)
+    syndicate = f.flag("syndicate", True)
     f.check()
     story = service.create_story(title=title, slug=slug, summary=summary, kind=kind, language=language,
-                                 access=access, regions=regions, series=series, published_at=published_at)
+                                 access=access, regions=regions, series=series, published_at=published_at,
+                                 syndicate=syndicate)
     body = {"id": story.id, "slug": story.slug, "url": absolute("content.story", slug=story.slug)}
     return body, 201
 

@@ -87,6 +87,8 @@ def _document() -> dict:
                     "access": {"enum": ["standard", "public", "members"], "default": "standard"},
                     "regions": _SLUGS,
                     "series": {"type": "string", "description": "Links the live days of one coverage"},
+                    "syndicate": {"type": "boolean", "default": True,
+                                  "description": "Whether partner outlets may republish this story"},
                     "published_at": _TIMESTAMP,
                 }},
                 "StoryOut": {"type": "object", "properties": {

@@ -17,6 +17,7 @@ from ..content import state
 from ..errors import APIError
 from ..extensions import db
 from ..models import Correction, Day, Entry, NamingNote, Place, Region, Story
+from ..partners import changes
 from ..text import clean_text, html_to_text, sanitise_html, text_to_html
 from .validate import SLUG
 
@@ -55,14 +56,15 @@ def slugify(title: str) -> str:
 
 
 def create_story(*, title: str, slug: str | None, summary: str, kind: str, language: str, access: str,
-                 regions: list[str] | None, series: str | None, published_at: datetime | None) -> Story:
+                 regions: list[str] | None, series: str | None, published_at: datetime | None,
+                 syndicate: bool = True) -> Story:
     slug = slug or slugify(title)
     if db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
         raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"})
     now = timeutil.now()
     story = Story(
         slug=slug, title=clean_text(title), summary=clean_text(summary or ""), kind=kind, language=language,
-        access=access, series=series, published_at=published_at or now, updated_at=now,
+        access=access, series=series, published_at=published_at or now, updated_at=now, syndicate=syndicate,
         regions=resolve_regions(regions),
     )
     db.session.add(story)
@@ -92,6 +94,13 @@ def gazetteer_warnings(*texts: str) -> list[str]:
 
 def _mentions(text: str, name: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, flags=re.IGNORECASE) is not None
+
+
+def _feeds_of(entry: Entry) -> list[str]:
+    """The feed paths an entry appears in, for WebSub pings."""
+    bases = [f"/stories/{entry.story.slug}/feed", f"/archive/{entry.day.isoformat()}"]
+    bases += [f"/regions/{region.slug}/feed" for region in entry.all_regions()]
+    return [f"{base}.{fmt}" for base in bases for fmt in ("rss", "atom", "json")]
 
 
 def _recount(days: set[date]) -> None:
@@ -128,7 +137,8 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -
     story.updated_at = now
     db.session.flush()
     _recount({entry.day})
-    state.bump()
+    state.bump(*_feeds_of(entry))
+    changes.record(entry)
     db.session.commit()
     return entry, gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
 
@@ -157,7 +167,8 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None)
         entry.corrections.append(Correction(text=clean_text(correction), created_at=timeutil.now()))
     entry.updated_at = timeutil.now()
     _recount(days)
-    state.bump()
+    state.bump(*_feeds_of(entry))
+    changes.record(entry)
     db.session.commit()
     return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
 
@@ -172,7 +183,8 @@ def withdraw_entry(entry: Entry, reason: str, public_note: str | None) -> None:
     entry.withdrawn_at = now
     entry.updated_at = now
     _recount({entry.day})
-    state.bump()
+    state.bump(*_feeds_of(entry))
+    changes.record(entry)
     db.session.commit()
 
 

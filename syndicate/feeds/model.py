@@ -7,6 +7,7 @@ from datetime import datetime
 NS = "https://syndicate.invalid/ns/1.0"  # the project's own feed extension namespace
 NS_PREFIX = "syndicate"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+AT_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 
 
 @dataclass
@@ -23,6 +24,17 @@ class FeedItem:
     naming_note_lang: str | None = None
     key_event: bool = False
     language: str | None = None
+
+
+@dataclass
+class Tombstone:
+    """An entry partners must remove (RFC 6721), placed after `position` items of the document."""
+
+    id: str
+    when: datetime
+    note: str | None
+    link: str
+    position: int
 
 
 @dataclass
@@ -45,6 +57,10 @@ class FeedDoc:
     naming_note: str | None = None  # the note this document's covered entries carry
     extra: dict = field(default_factory=dict)  # JSON Feed "_syndicate" additions
     link_query: str = ""  # appended to every feed link, e.g. "?token=..." for a feed reader
+    tombstones: list[Tombstone] = field(default_factory=list)
+    rights: str | None = None
+    next_url: str | None = None  # the next page of a paged document, complete
+    cursor: str | None = None  # where a change-log reader continues from
 
     def feed_url(self, base: str | None, fmt: str) -> str | None:
         """A feed link in the same format as the document, carrying the reader's token if it came in the URL."""

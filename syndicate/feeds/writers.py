@@ -14,7 +14,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..text import clean_text
-from .model import FH_NS, NS, NS_PREFIX, FeedDoc, FeedItem
+from .model import AT_NS, FH_NS, NS, NS_PREFIX, FeedDoc, FeedItem
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_TYPES = {
@@ -39,6 +39,7 @@ def _archive_links(doc: FeedDoc, fmt: str) -> list[tuple[str, str]]:
         ("current", doc.feed_url(doc.current_url, fmt)),
         ("prev-archive", doc.feed_url(doc.prev_archive_url, fmt)),
         ("next-archive", doc.feed_url(doc.next_archive_url, fmt)),
+        ("next", doc.next_url),
         ("payment", doc.payment_url),
         ("hub", doc.hub_url),
     ]
@@ -52,7 +53,10 @@ class _FeedExtension(BaseExtension):
     fmt: str = "atom"
 
     def extend_ns(self):
-        return {NS_PREFIX: NS, "fh": FH_NS}
+        namespaces = {NS_PREFIX: NS, "fh": FH_NS}
+        if self.doc is not None and self.doc.tombstones:
+            namespaces["at"] = AT_NS
+        return namespaces
 
     def _extend(self, parent, first_item_tag: str, atom_links: bool):
         doc = self.doc
@@ -66,6 +70,10 @@ class _FeedExtension(BaseExtension):
             note = etree.Element(f"{{{NS}}}namingNote")
             note.text = clean_text(doc.naming_note)
             added.append(note)
+        if doc.cursor is not None:
+            cursor = etree.Element(f"{{{NS}}}cursor")
+            cursor.text = doc.cursor
+            added.append(cursor)
         # Atom wants feed metadata before the first entry; keep RSS tidy the same way.
         first_item = parent.find(first_item_tag)
         for element in added:
@@ -76,7 +84,22 @@ class _FeedExtension(BaseExtension):
         return parent
 
     def extend_atom(self, feed):
-        return self._extend(feed, f"{{{ATOM_NS}}}entry", atom_links=False)
+        self._extend(feed, f"{{{ATOM_NS}}}entry", atom_links=False)
+        self._tombstones(feed)
+        return feed
+
+    def _tombstones(self, feed):
+        """RFC 6721 deleted entries, interleaved with the entries in change order."""
+        entries = feed.findall(f"{{{ATOM_NS}}}entry")
+        for tomb in self.doc.tombstones:
+            element = etree.Element(f"{{{AT_NS}}}deleted-entry", ref=tomb.id, when=_utc(tomb.when).isoformat())
+            etree.SubElement(element, f"{{{ATOM_NS}}}link", rel="alternate", href=tomb.link)
+            if tomb.note:
+                etree.SubElement(element, f"{{{AT_NS}}}comment").text = clean_text(tomb.note)
+            if tomb.position < len(entries):
+                entries[tomb.position].addprevious(element)
+            else:
+                feed.append(element)
 
     def extend_rss(self, feed):
         return self._extend(feed[0], "item", atom_links=True)
@@ -118,6 +141,8 @@ def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
         fg.lastBuildDate(_utc(doc.updated))
     if doc.author:
         fg.author({"name": clean_text(doc.author)})
+    if doc.rights:
+        fg.rights(clean_text(doc.rights))
     # RSS takes its channel <link> from the last link() call: self first, then alternate.
     fg.link(href=doc.feed_url(doc.self_url, fmt), rel="self", type=MEDIA_TYPES[fmt].split(";")[0])
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
@@ -159,6 +184,8 @@ def render_json(doc: FeedDoc) -> bytes:
         ("archive", doc.is_archive or None),
         ("payment_url", doc.payment_url),
         ("naming_note", doc.naming_note),
+        ("license", doc.rights),
+        ("cursor", doc.cursor),
     ) if value}
     extension.update(doc.extra)
     feed = {
@@ -171,11 +198,19 @@ def render_json(doc: FeedDoc) -> bytes:
     }
     if doc.author:
         feed["authors"] = [{"name": clean_text(doc.author), "url": doc.home_url}]
+    if doc.next_url:
+        feed["next_url"] = doc.next_url
     if doc.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": doc.hub_url}]
     if extension:
         feed["_syndicate"] = extension
-    feed["items"] = [_json_item(item) for item in doc.items]
+    items = [_json_item(item) for item in doc.items]
+    for offset, tomb in enumerate(doc.tombstones):
+        items.insert(tomb.position + offset, {
+            "id": tomb.id, "url": tomb.link, "content_text": "",
+            "_syndicate": {"deleted": {"when": _utc(tomb.when).isoformat(), "note": tomb.note}},
+        })
+    feed["items"] = items
     return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

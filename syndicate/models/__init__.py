@@ -1,8 +1,8 @@
 """The database schema. Every table is declared here; Alembic migrations follow it."""
-from .content import Correction, Day, Entry, NamingNote, Place, Region, SiteState, Story
-from .people import Editor, FeedNetwork, Member, Signup, StripeEvent, Tier, UsedSigninLink
+from .content import Correction, Day, Entry, NamingNote, Place, Region, SiteState, Story, SyndicationChange
+from .people import Editor, FeedNetwork, Member, Partner, PartnerPull, Signup, StripeEvent, Tier, UsedSigninLink
 
 __all__ = [
-    "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story",
-    "Editor", "FeedNetwork", "Member", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
+    "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story", "SyndicationChange",
+    "Editor", "FeedNetwork", "Member", "Partner", "PartnerPull", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
 ]

@@ -36,6 +36,8 @@ class SiteState(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The last number handed to the partners' change log; see partners.changes.
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
 
 class Region(db.Model):
@@ -57,6 +59,8 @@ class Story(db.Model):
     access: Mapped[str] = mapped_column(String(16), default="standard")  # standard | public | members
     # Live days of the same coverage share a series, which links them to each other.
     series: Mapped[str | None] = mapped_column(String(120), index=True)
+    # Whether partner outlets may republish this story's entries.
+    syndicate: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -71,6 +75,7 @@ class Entry(db.Model):
         Index("ix_entry_day_published", "day", "published_at"),
         Index("ix_entry_status_published", "status", "published_at"),
         Index("ix_entry_story_published", "story_id", "published_at"),
+        Index("ix_entry_embargo_pending", "partner_released", "embargo_until"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
@@ -90,6 +95,8 @@ class Entry(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The item id in a feed this entry was imported from, so re-imports update it.
     source_id: Mapped[str | None] = mapped_column(String(1000))
+    # Whether partners can hold a copy: set when it enters their change log, cleared by a tombstone.
+    partner_released: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     story: Mapped[Story] = relationship(back_populates="entries", lazy="joined", innerjoin=True)
     regions: Mapped[list[Region]] = relationship(secondary=entry_regions, lazy="selectin", order_by=Region.slug)
@@ -145,3 +152,13 @@ class Place(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     alternate: Mapped[str] = mapped_column(String(200))
+
+
+class SyndicationChange(db.Model):
+    """One change partners must learn of, numbered in commit order (the partners' cursor)."""
+
+    __tablename__ = "syndication_change"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # upsert | delete
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

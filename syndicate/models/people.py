@@ -94,3 +94,28 @@ class FeedNetwork(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     network: Mapped[str] = mapped_column(String(64))
     hour: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Partner(db.Model):
+    """An outlet that republishes our reporting with a key."""
+
+    __tablename__ = "partner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    license: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PartnerPull(db.Model):
+    """One pull of the syndication feed: who, when, from which cursor to which, and what it carried."""
+
+    __tablename__ = "partner_pull"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cursor_in: Mapped[int] = mapped_column(Integer)
+    cursor_out: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    tombstones: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,79 @@
+"""Partner keys: random, shown once, stored as a SHA-256 hash, checked in constant time."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import timeutil
+from ..errors import APIError
+from ..extensions import db
+from ..models import Partner
+
+
+class NameTaken(ValueError):
+    pass
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def default_license() -> str:
+    config = current_app.config
+    return config.get("PARTNER_LICENSE") or (
+        f"Republished by agreement with {config['SITE_NAME']}. All rights reserved.")
+
+
+def add(name: str, license_text: str | None) -> str:
+    """Create a partner; returns its key, which is not stored and cannot be shown again."""
+    key = "pk_" + secrets.token_urlsafe(32)
+    db.session.add(Partner(name=name, key_hash=_hash(key), license=license_text or default_license()))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(name) from None
+    return key
+
+
+def revoke(name: str) -> bool:
+    partner = db.session.scalar(select(Partner).where(Partner.name == name, Partner.revoked_at.is_(None)))
+    if partner is None:
+        return False
+    partner.revoked_at = timeutil.now()
+    db.session.commit()
+    return True
+
+
+def all_partners() -> list[Partner]:
+    return list(db.session.scalars(select(Partner).order_by(Partner.name)))
+
+
+def presented_key() -> str | None:
+    auth = request.authorization
+    if auth is not None and auth.type == "bearer" and auth.token:
+        return auth.token
+    return None
+
+
+def require_partner() -> Partner:
+    key = presented_key()
+    digest = _hash(key) if key else None
+    partner = db.session.scalar(select(Partner).where(Partner.key_hash == digest)) if digest else None
+    # The lookup is by hash; the comparison below keeps the check itself constant-time too.
+    if partner is None or partner.revoked_at is not None or not hmac.compare_digest(partner.key_hash, digest):
+        raise APIError(401, "Send a current partner key as 'Authorization: Bearer <key>'.",
+                       headers={"WWW-Authenticate": 'Bearer realm="syndication"'})
+    g.partner = partner
+    return partner
+
+
+def rate_limit_key() -> str:
+    """Per-key limits: the key's hash, or the address when no key was sent."""
+    key = presented_key()
+    return "partner:" + _hash(key) if key else "addr:" + (request.remote_addr or "-")
