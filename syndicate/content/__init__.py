@@ -11,6 +11,15 @@ def init_app(app: Flask) -> None:
 
     from .. import timeutil
 
+    @app.context_processor
+    def _reader():
+        from flask import has_request_context
+
+        from ..members.auth import current_reader
+
+        # Mail is rendered outside requests too (members sync): it has no reader.
+        return {"reader": current_reader()} if has_request_context() else {}
+
     app.add_template_filter(timeutil.iso, "iso")
     app.add_template_filter(timeutil.display, "display")
     app.add_template_filter(lambda moment: timeutil.display_day(timeutil.local_day(moment)), "day_label")
@@ -21,10 +30,23 @@ def init_app(app: Flask) -> None:
         # Pages load nothing from another host; say so to the browser too.
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                "base-uri 'none'; frame-ancestors 'none'",
-            )
+            response.headers.setdefault("Content-Security-Policy", _csp(app))
             response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
+
+
+def _csp(app: Flask) -> str:
+    """Pages load nothing from elsewhere; forms may only lead here or to Stripe's hosted pages.
+
+    Browsers apply form-action to the redirect after a POST, so /join's 303 to
+    Checkout and /account's to the billing portal must be allowed by name.
+    """
+    targets = ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"]
+    base = app.config["STRIPE_API_BASE"]
+    if base:  # an emulator serves the hosted pages itself
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base)
+        targets.append(f"{parts.scheme}://{parts.netloc}")
+    return ("default-src 'none'; style-src 'self'; img-src 'self'; form-action " + " ".join(targets)
+            + "; base-uri 'none'; frame-ancestors 'none'")

@@ -13,7 +13,7 @@ from .state import snapshot
 
 def _render(template: str, **context):
     reader = current_reader()
-    html = render_template(template, reader=reader, **context)
+    html = render_template(template, **context)
     headers = {"Cache-Control": "private, no-cache" if reader.is_member else "public, no-cache"}
     if request.args.get("token"):
         headers["Referrer-Policy"] = "no-referrer"

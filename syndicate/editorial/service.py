@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import Correction, Day, Entry, NamingNote, Place, Region, Story
 from ..partners import changes
 from ..text import clean_text, html_to_text, sanitise_html, text_to_html
+from ..writes import begin_write
 from .validate import SLUG
 
 
@@ -59,6 +60,7 @@ def create_story(*, title: str, slug: str | None, summary: str, kind: str, langu
                  regions: list[str] | None, series: str | None, published_at: datetime | None,
                  syndicate: bool = True) -> Story:
     slug = slug or slugify(title)
+    begin_write()
     if db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
         raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"})
     now = timeutil.now()
@@ -117,6 +119,7 @@ def _recount(days: set[date]) -> None:
 
 
 def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -> tuple[Entry, list[str]]:
+    begin_write()
     now = timeutil.now()
     published = fields.published_at or now
     entry = Entry(
@@ -144,6 +147,7 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -
 
 
 def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None) -> list[str]:
+    begin_write()
     if entry.status != "published":
         raise APIError(409, "This entry was withdrawn and can no longer be edited.", code="withdrawn")
     days = {entry.day}
@@ -174,6 +178,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None)
 
 
 def withdraw_entry(entry: Entry, reason: str, public_note: str | None) -> None:
+    begin_write()
     if entry.status == "withdrawn":
         raise APIError(409, "This entry is already withdrawn.", code="withdrawn")
     now = timeutil.now()
@@ -189,6 +194,7 @@ def withdraw_entry(entry: Entry, reason: str, public_note: str | None) -> None:
 
 
 def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Region, bool]:
+    begin_write()
     region = db.session.scalar(select(Region).where(Region.slug == slug))
     created = region is None
     if created:
@@ -205,6 +211,7 @@ def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Re
 
 
 def set_naming_note(text: str, lang: str) -> NamingNote:
+    begin_write()
     note = NamingNote(lang=lang, text=clean_text(text).strip(), created_at=timeutil.now())
     db.session.add(note)
     state.bump()
@@ -213,6 +220,7 @@ def set_naming_note(text: str, lang: str) -> NamingNote:
 
 
 def add_place(name: str, alternate: str) -> Place:
+    begin_write()
     place = db.session.scalar(select(Place).where(Place.name == name)) or Place(name=name)
     place.alternate = alternate
     db.session.add(place)

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Member, Signup, StripeEvent, Tier
 from . import stripe_api
 from .service import has_access, normalise_email
+from ..writes import begin_write
 from .stripe_api import customer_id, price_ids
 
 OPEN = {"active", "trialing", "past_due"}
@@ -158,8 +159,10 @@ def handle_event(event: dict) -> Outcome:
     if handler is None:
         outcome.ignored = "an event type we do not use"
         return outcome
+    begin_write()
     if db.session.get(StripeEvent, event["id"]) is not None:
         outcome.ignored = "already applied"
+        db.session.rollback()
         return outcome
     try:
         handler(event["data"]["object"], event, outcome)
@@ -179,6 +182,7 @@ def sync_all() -> tuple[int, list[int]]:
     applied, welcome = 0, []
     for subscription in stripe_api.all_subscriptions():
         outcome = Outcome()
+        begin_write()
         apply_subscription(subscription, timeutil.now(), outcome)
         db.session.commit()
         applied += len(outcome.members)

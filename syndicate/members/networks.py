@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import timeutil
 from ..extensions import db
 from ..models import FeedNetwork, Member
+from ..writes import begin_write
 
 _lock = threading.Lock()
 
@@ -43,6 +44,7 @@ def record(member_id: int, address: str | None) -> None:
         if len(seen) > 100_000:
             seen.clear()
         seen.add(key)
+    begin_write()
     try:
         with db.session.begin_nested():
             db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))

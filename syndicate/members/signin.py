@@ -10,6 +10,7 @@ from ..models import Member, UsedSigninLink
 from ..urls import absolute
 from . import mail
 from .service import feed_token, find, has_access
+from ..writes import begin_write
 from .tokens import make_signin_token, read_signin_token
 
 
@@ -55,6 +56,7 @@ def use(token: str) -> Member | None:
     claim = read_signin_token(token)
     if claim is None:
         return None
+    begin_write()
     member = db.session.get(Member, claim[0])
     if member is None:
         return None

@@ -68,7 +68,7 @@ def signin_link(token: str):
     # Mail scanners open every link: the GET only shows a button; the POST spends the link.
     member = signin.peek(token)
     return _no_referrer(current_app.make_response(
-        (render_template("members/signin_link.html", valid=member is not None, token=token), 200 if member else 400)
+        (render_template("members/signin_link.html", member=member, token=token), 200 if member else 400)
     ))
 
 
@@ -78,8 +78,8 @@ def signin_use(token: str):
     member = signin.use(token)
     if member is None:
         return _no_referrer(current_app.make_response(
-            (render_template("members/signin_link.html", valid=False, token=token), 400)))
-    session.clear()
+            (render_template("members/signin_link.html", member=None, token=token), 400)))
+    session.clear()  # a fresh session for the signed-in person
     session["member_id"], session["member_v"] = member.id, member.token_version
     session.permanent = True
     return _no_referrer(redirect(url_for("members.account"), code=303))
@@ -89,7 +89,9 @@ def _signed_in_member() -> Member:
     member_id = session.get("member_id")
     member = db.session.get(Member, member_id) if member_id else None
     if member is None or member.token_version != session.get("member_v"):
-        session.clear()
+        # Only the sign-in goes: the CSRF token of a form open in another tab must survive.
+        session.pop("member_id", None)
+        session.pop("member_v", None)
         abort(redirect(url_for("members.signin_form")))
     return member
 

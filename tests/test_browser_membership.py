@@ -1,0 +1,169 @@
+"""A new member's path in headless Chromium: /join, Stripe Checkout (the stand-in), the welcome mail's
+sign-in link, /account and its feed URLs, and replacing those URLs.
+
+The site is the `site` fixture: the app over HTTP, Stripe behind the Checkout stand-in and localstripe,
+mail caught by an aiosmtpd sink. Only the browser is new here; helpers come from test_membership.
+"""
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import feedparser
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from test_membership import archive_status, links_in, plan_and_tier, publish_old_day  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PHONE = {"width": 375, "height": 812}
+SCREENSHOTS = Path("/tmp")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def feed_url(page, label: str) -> str:
+    """The URL shown next to a feed's name on /account (<dt>label</dt><dd><code>URL</code></dd>)."""
+    term = page.locator("dl.feeds dt").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    assert term.count() == 1, f"no single <dt>{label}</dt> on /account"
+    return term.locator("xpath=following-sibling::dd[1]").inner_text().strip()
+
+
+def account_with_cookies_of(context, origin: str) -> tuple[int, str]:
+    """GET /account carrying the browser's cookies, following no redirect; (status, Location)."""
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies(origin))
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    request = urllib.request.Request(origin + "/account", headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as answer:
+            return answer.status, answer.headers.get("Location", "")
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code, exc.headers.get("Location", "")
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"syndicate-{name}-375.png"), full_page=True)
+
+
+def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
+    day = publish_old_day(site)
+    plan = plan_and_tier(site)
+    email = f"reader-{uuid.uuid4().hex[:8]}@example.org"
+    allowed = (site.url + "/", site.standin.url + "/")
+
+    context = chromium.new_context(viewport=PHONE, locale="en-GB", timezone_id="UTC", service_workers="block")
+    page = context.new_page()
+    requests, failures = [], []
+    page.on("request", lambda request: requests.append((page.url, request.url)))
+    page.on("requestfailed", lambda request: failures.append(f"{request.failure} {request.url}"))
+    blocked = []  # what the browser refused to do, in its own words (CSP violations land in the console)
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    try:
+        # /join: choose the tier, give an email, go to payment.
+        response = page.goto(site.url + "/join", wait_until="load")
+        assert response.status == 200
+        shoot(page, "join")
+        tier = page.get_by_role("radio", name=re.compile(r"Supporter"))
+        tier.check()
+        assert tier.is_checked()
+        page.get_by_label("Your email address").fill(email)
+        page.get_by_role("button", name="Continue to payment").click()
+
+        # Stripe Checkout (the stand-in's hosted page).
+        try:
+            page.wait_for_url(re.compile(re.escape(site.standin.url) + r"/pay/cs_test_\w+$"), timeout=10_000)
+            at_checkout = True
+        except PlaywrightTimeout:
+            at_checkout = False
+        assert at_checkout, (f"'Continue to payment' never reached Stripe Checkout; still at {page.url}; "
+                             f"browser says: {blocked}")
+        session = site.standin.sessions[page.url.rsplit("/", 1)[-1]]
+        assert session["mode"] == "subscription" and session["customer_email"] == email
+        assert session["_price"] == plan  # the tier chosen is the price charged
+        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+        # Back on our site: a thank-you that promises mail and signs nobody in.
+        page.wait_for_url(f"{site.url}/join/success?session_id={session['id']}")
+        main = page.locator("main")
+        assert re.search(r"\bemail\b", main.inner_text(), re.I), main.inner_text()
+        html = page.content()
+        assert "token=" not in html and "/signin/" not in html, "the success page shows a sign-in secret"
+        page.goto(site.url + "/account", wait_until="load")
+        assert page.url.startswith(site.url + "/signin"), f"/account before signing in went to {page.url}"
+
+        # The welcome mail's sign-in link.
+        welcome = site.smtp.wait_for_mail(email)[0]
+        signin = next(link for link in links_in(welcome) if "/signin/" in link)
+        assert signin.startswith(site.url + "/signin/")
+        page.goto(signin, wait_until="load")
+        button = page.get_by_role("button", name="Sign in", exact=True)
+        assert button.is_visible()
+        shoot(page, "signin-link")
+        # Opening the link signed nobody in: /account, asked with the browser's cookies, still says sign in.
+        # (Asked outside the browser so the answer's cookies cannot change the browser's session.)
+        status, location = account_with_cookies_of(context, site.url)
+        assert status in (302, 303) and "/signin" in location, (status, location)
+        button.click()
+
+        # /account: three feed URLs.
+        page.wait_for_url(site.url + "/account")
+        assert page.get_by_role("heading", level=1).inner_text().strip() == "Your account"
+        feeds = {label: feed_url(page, label) for label in ("RSS", "Atom", "JSON Feed")}
+        for label, url in feeds.items():
+            assert url.startswith(site.url + "/feeds/latest.") and "token=" in url, (label, url)
+        assert len(set(feeds.values())) == 3
+        shoot(page, "account")
+
+        old_atom = feeds["Atom"]
+        with urllib.request.urlopen(old_atom, timeout=10) as answer:
+            parsed = feedparser.parse(answer.read())
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        titles = [entry.title for entry in parsed.entries]
+        assert "Old news" in titles and "Today" in titles, titles
+
+        # New feed addresses: the shown URL changes, the old one dies at once.
+        old_token = old_atom.split("token=", 1)[1]
+        assert archive_status(site, day, old_token) == 200
+        with page.expect_navigation(wait_until="load"):
+            page.get_by_role("button", name="Make new feed addresses").click()
+        assert page.url == site.url + "/account"
+        new_atom = feed_url(page, "Atom")
+        assert new_atom != old_atom and new_atom.startswith(site.url + "/feeds/latest.atom?token=")
+        new_token = new_atom.split("token=", 1)[1]
+        assert archive_status(site, day, old_token) == 401
+        assert archive_status(site, day, new_token) == 200
+    finally:
+        context.close()
+
+    assert requests, "the browser recorded no requests"
+    foreign = [(origin, url) for origin, url in requests if not url.startswith(allowed)]
+    assert foreign == [], f"requests to other hosts: {foreign}"
+    assert failures == [], f"failed requests: {failures}"
+    assert blocked == [], f"the browser blocked: {blocked}"
