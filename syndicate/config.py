@@ -25,6 +25,8 @@ DEFAULTS = {
     "MAIL_USE_TLS": False,
     "MAIL_SENDER": None,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Said explicitly: Flask-Limiter's one instance would otherwise keep the last app's choice.
+    "RATELIMIT_ENABLED": True,
     "API_RATE_LIMIT": "600 per minute",
     "WEBSUB_HUB": None,
     "GRACE_DAYS": 7,

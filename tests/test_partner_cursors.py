@@ -17,6 +17,11 @@ WRITERS = 3
 OPERATIONS = 40
 
 
+@pytest.fixture
+def app_config():
+    return {"PARTNER_RATE_LIMIT": "100000 per minute", "API_RATE_LIMIT": "100000 per minute"}
+
+
 def writer(app, token: str, seed: int, errors: list) -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
