@@ -99,6 +99,21 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Debian Chromium (modules that use it import `browser`, which skips them without one)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def last_line(output: str) -> str:
     return output.strip().splitlines()[-1]
 

@@ -13,15 +13,15 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import stripe
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from servers import LiveServer, free_port
 
 
 class StripeStandIn:
@@ -32,17 +32,15 @@ class StripeStandIn:
         self.webhook_secret = webhook_secret
         self.sessions: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LiveServer(self.wsgi, free_port())
+        self.url = self.server.url
 
     def __enter__(self):
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__(*exc)
 
     # --- the WSGI app ---------------------------------------------------------------
     def wsgi(self, environ, start_response):

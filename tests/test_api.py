@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from conftest import SITE, ago
+from conftest import SITE
 from syndicate.extensions import db
 from syndicate.models import Editor
 

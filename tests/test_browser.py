@@ -9,31 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from browser import PHONE  # skips this module without a browser
+from servers import LiveServer, free_port
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 TBILISI = ZoneInfo("Asia/Tbilisi")  # SYNDICATE_TIMEZONE's default
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 
 SERIES = "war-live"
 NOTE = ("Note on naming: we do not use qualifiers such as \"de facto\" or \"unrecognised\" for institutions in "
@@ -67,25 +57,8 @@ def at(day: date, hhmm: str) -> datetime:
 @pytest.fixture
 def live_server(app):
     """The test app served over real HTTP on a free port; yields its origin."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with LiveServer(app, free_port()) as server:
+        yield server.url
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """Feeds read by feedparser as a real client, in all three formats from one definition."""
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import feedparser
 import pytest

@@ -13,7 +13,7 @@ from http.cookiejar import CookieJar
 import feedparser
 import pytest
 
-from conftest import STRIPE_KEY, WEBHOOK_SECRET, ago, last_line
+from conftest import WEBHOOK_SECRET, ago, last_line
 from servers import wait_for
 from stripe_standin import post_signed
 
@@ -60,14 +60,6 @@ def cli(site, *args) -> str:
 def token_of(site, email: str) -> str | None:
     result = site.app.test_cli_runner().invoke(args=["members", "token", email])
     return last_line(result.output) if result.exit_code == 0 else None
-
-
-def old_day(site, newsroom_token) -> str:
-    """Publish an entry outside the public window and return its day."""
-    return _old_day
-
-
-_old_day = None
 
 
 def publish_old_day(site) -> str:

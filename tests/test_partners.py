@@ -7,7 +7,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from conftest import SITE, ago, last_line
+from conftest import SITE, last_line
 
 AT = "{http://purl.org/atompub/tombstones/1.0}"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -2,7 +2,7 @@
 from datetime import date
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
 from . import billing, join, networks, service, signin, stripe_api
 
