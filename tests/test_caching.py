@@ -86,3 +86,41 @@ def test_head_has_no_body(client, story):
     response = client.head("/feeds/latest.atom")
     assert response.status_code == 200 and response.data == b""
     assert int(response.headers["Content-Length"]) > 0
+
+
+def test_gzip_for_readers_that_ask(client, story):
+    import gzip
+
+    plain = client.get("/feeds/latest.atom")
+    packed = client.get("/feeds/latest.atom", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert packed.headers["ETag"] != plain.headers["ETag"]  # a strong ETag names one representation
+    again = client.get("/feeds/latest.atom", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    refused = client.get("/feeds/latest.atom", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_each_member_gets_their_own_links(client, runner, story):
+    first = member_token(runner, "one@example.org")
+    second = member_token(runner, "two@example.org")
+    one = client.get(f"/feeds/latest.json?token={first}")
+    two = client.get(f"/feeds/latest.json?token={second}")
+    assert one.json["feed_url"].endswith(f"?token={first}") and two.json["feed_url"].endswith(f"?token={second}")
+    assert one.headers["ETag"] != two.headers["ETag"]
+    assert one.json["items"] == two.json["items"]
+    assert client.get(f"/feeds/latest.json?token={first}", headers={"If-None-Match": one.headers["ETag"]}).status_code == 304
+
+
+def test_the_cache_is_bounded_by_bytes(app, client, story):
+    from syndicate.feeds.cache import render_cache
+
+    with app.app_context():
+        cache = render_cache()
+        cache.max_bytes = 6000
+    for path in ("/feeds/latest", "/stories/live/feed"):
+        for fmt in ("atom", "rss", "json"):
+            assert client.get(f"{path}.{fmt}").status_code == 200
+    assert 0 < cache.bytes <= 6000
+    assert len(cache.items) < 6

@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import abort
 from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..access import Reader
 from ..extensions import db
@@ -24,7 +25,8 @@ def _readable(query: Select, reader: Reader, snap: Snapshot) -> Select:
 
 
 def _entries() -> Select:
-    return select(Entry).join(Entry.story).where(PUBLISHED)
+    # One join serves both the filter on the story and the loading of entry.story.
+    return select(Entry).join(Entry.story).options(contains_eager(Entry.story)).where(PUBLISHED)
 
 
 def _newest_first(query: Select) -> Select:

@@ -1,12 +1,14 @@
 """What every request must know fresh: the content version, and what follows from it.
 
-A worker reads one row per request; when its version moved on, the worker
-rebuilds its snapshot (coverage days, the public window, naming notes). Caches
-keyed by the version therefore never serve anything a change has replaced.
+A worker reads one row per request (content.pulse); when its version moved
+on, the worker rebuilds its snapshot (coverage days, the public window, naming
+notes). Caches keyed by the version therefore never serve anything a change
+has replaced.
 """
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +19,7 @@ from ..access import public_window
 from ..extensions import db
 from ..models import Day, NamingNote, Region, SiteState
 from ..models.types import utcnow
+from . import pulse
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Snapshot:
     public_days: frozenset[date]
     notes: dict[str, Note]
     covered_region_ids: frozenset[int]
+    day_set: frozenset[date] = frozenset()
 
     def note_for(self, lang: str) -> Note | None:
         """The naming note in a story's language, falling back to English."""
@@ -43,19 +47,16 @@ class Snapshot:
 
     def neighbours(self, day: date) -> tuple[date | None, date | None]:
         """The previous and next days with coverage around a day."""
-        older = [d for d in self.days if d < day]
-        newer = [d for d in self.days if d > day]
-        return (older[0] if older else None, newer[-1] if newer else None)
+        ascending = self.days[::-1]
+        at = bisect_left(ascending, day)
+        older = ascending[at - 1] if at > 0 else None
+        after = at + 1 if at < len(ascending) and ascending[at] == day else at
+        newer = ascending[after] if after < len(ascending) else None
+        return older, newer
 
-
-_STATE = select(SiteState.version, SiteState.changed_at).where(SiteState.id == 1)
-
-
-def read_version() -> tuple[int, datetime]:
-    row = db.session.execute(_STATE).one_or_none()
-    if row is None:
-        return 0, datetime.fromtimestamp(0).astimezone()
-    return row.version, row.changed_at
+    def newest_before(self, day: date) -> date | None:
+        """The newest day with coverage before the given one."""
+        return self.neighbours(day)[0]
 
 
 def bump(*feed_paths: str) -> None:
@@ -79,6 +80,7 @@ def _build(version: int, changed_at: datetime) -> Snapshot:
         version=version,
         changed_at=changed_at,
         days=tuple(days),
+        day_set=frozenset(days),
         public_days=public_window(days, current_app.config["PUBLIC_DAYS"]),
         notes=notes,
         covered_region_ids=covered,
@@ -96,13 +98,13 @@ def snapshot() -> Snapshot:
     if "snapshot" in g:
         return g.snapshot
     holder: _Holder = current_app.extensions.setdefault("syndicate.snapshot", _Holder())
-    version, changed_at = read_version()
+    current = pulse.read()
     snap = holder.snapshot
-    if snap is None or snap.version != version:
+    if snap is None or snap.version != current.version:
         with holder.lock:
             snap = holder.snapshot
-            if snap is None or snap.version != version:
-                snap = holder.snapshot = _build(version, changed_at)
+            if snap is None or snap.version != current.version:
+                snap = holder.snapshot = _build(current.version, current.changed_at)
     g.snapshot = snap
     return snap
 

@@ -76,7 +76,7 @@ def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title
     config = current_app.config
     items = [entry_item(e, snap) for e in entries]
     self_url = site_root() + self_path
-    past = [d for d in snap.days if d < timeutil.today()]
+    newest_past = snap.newest_before(timeutil.today())
     notes = {i.naming_note for i in items if i.naming_note}
     return FeedDoc(
         id=self_url,
@@ -90,7 +90,7 @@ def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title
         author=config["SITE_NAME"],
         payment_url=absolute("members.join"),
         hub_url=config["WEBSUB_HUB"] or None,
-        prev_archive_url=_day_feed_base(past[0]) if past else None,
+        prev_archive_url=_day_feed_base(newest_past) if newest_past else None,
         naming_note=notes.pop() if len(notes) == 1 else None,
         link_query=f"?token={quote(reader.link_token)}" if reader.link_token else "",
     )
@@ -131,7 +131,7 @@ def region(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
 
 
 def day(which: date, reader: Reader, snap: Snapshot) -> FeedDoc:
-    if which not in snap.days:
+    if which not in snap.day_set:
         raise APIError(404, "There is no coverage on that day.")
     entries = queries.for_day(which, reader, snap)
     if not entries:

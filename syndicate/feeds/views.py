@@ -1,6 +1,7 @@
 """Feed URLs: thin views that pick a definition and hand it to the cached renderer."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -10,7 +11,7 @@ from .. import timeutil
 from ..content.state import snapshot
 from ..members.auth import current_reader
 from . import bp, build
-from .cache import render_cache
+from .cache import TOKEN_PLACEHOLDER, render_cache
 from .writers import MEDIA_TYPES, render
 
 
@@ -20,26 +21,34 @@ def _serve(fmt: str, builder, *args) -> Response:
     reader = current_reader()
     snap = snapshot()
     today = timeutil.today()
-    key = (request.path, fmt, reader.is_member, reader.link_token, today)
-    rendered = render_cache().get_or_render(snap.version, key, lambda: render(builder(*args, reader, snap), fmt))
+    # A member's links carry their token: render once with a stand-in, put the token in per member.
+    linked = reader.link_token is not None
+    render_as = replace(reader, link_token=TOKEN_PLACEHOLDER) if linked else reader
+    key = (request.path, fmt, reader.is_member, linked, today)
+    rendered = render_cache().document(snap.version, key, lambda: render(builder(*args, render_as, snap), fmt),
+                                       token=reader.link_token)
+    gzipped = request.accept_encodings["gzip"] > 0
+    chosen = rendered.gzipped if gzipped else rendered.plain
 
+    personal = linked or request.authorization is not None
+    headers = [
+        ("Content-Type", MEDIA_TYPES[fmt]),
+        ("ETag", chosen.etag),
+        ("Cache-Control", "private, no-cache" if personal else "public, no-cache"),
+        ("Vary", "Accept-Encoding, Authorization"),
+    ]
     last_modified = _last_modified(snap.changed_at, today)
-    response = Response(status=200, mimetype=None, content_type=MEDIA_TYPES[fmt])
-    response.headers["ETag"] = rendered.etag
     if last_modified is not None:
-        response.headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
-    personal = reader.link_token is not None or request.authorization is not None
-    response.headers["Cache-Control"] = "private, no-cache" if personal else "public, no-cache"
-    response.headers["Vary"] = "Authorization"
-    if reader.link_token is not None or request.args.get("token"):
-        response.headers["Referrer-Policy"] = "no-referrer"
-
-    if _not_modified(rendered.etag, last_modified):
-        response.status_code = 304
-        return response
-    response.set_data(rendered.body if request.method != "HEAD" else b"")
+        headers.append(("Last-Modified", format_datetime(last_modified, usegmt=True)))
+    if linked or request.args.get("token"):
+        headers.append(("Referrer-Policy", "no-referrer"))
+    if _not_modified(chosen.etag, last_modified):
+        return Response(status=304, headers=headers)
+    if gzipped:
+        headers.append(("Content-Encoding", "gzip"))
+    response = Response(chosen.body if request.method != "HEAD" else b"", status=200, headers=headers)
     if request.method == "HEAD":
-        response.headers["Content-Length"] = str(len(rendered.body))
+        response.headers["Content-Length"] = str(len(chosen.body))
     return response
 
 

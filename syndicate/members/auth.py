@@ -1,13 +1,13 @@
 """How a request proves membership: a feed token (?token= or Bearer), or a signed-in session."""
 from __future__ import annotations
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
-from ..access import ANONYMOUS, Reader
-from ..extensions import db
-from ..models import Member
+from .. import timeutil
+from ..access import ANONYMOUS, Reader, membership_open
+from ..content import pulse
 from . import networks
-from .service import has_access, member_for_token
+from .tokens import read_feed_token
 
 
 def _presented_token() -> tuple[str | None, bool]:
@@ -25,13 +25,24 @@ def current_reader() -> Reader:
     token, in_url = _presented_token()
     reader = ANONYMOUS
     if token:
-        member = member_for_token(token)
-        if member is not None:
-            reader = Reader(member_id=member.id, link_token=token if in_url else None)
-            networks.record(member.id, request.remote_addr)
+        claim = read_feed_token(token)
+        if claim is not None and _standing_ok(*claim):
+            reader = Reader(member_id=claim[0], link_token=token if in_url else None)
+            networks.record(claim[0], request.remote_addr)
     elif session.get("member_id"):
-        member = db.session.get(Member, session["member_id"])
-        if member is not None and member.token_version == session.get("member_v") and has_access(member):
-            reader = Reader(member_id=member.id)
+        member_id = session["member_id"]
+        if isinstance(member_id, int) and _standing_ok(member_id, session.get("member_v")):
+            reader = Reader(member_id=member_id)
     g.reader = reader
     return reader
+
+
+def _standing_ok(member_id: int, token_version) -> bool:
+    """Whether the member exists, holds this token version and has access now: in the request's one query."""
+    standing = pulse.read(member_id).member
+    return (
+        standing is not None
+        and standing.token_version == token_version
+        and membership_open(standing.status, standing.comp_until, standing.past_due_since, timeutil.today(),
+                            timeutil.now(), current_app.config["GRACE_DAYS"])
+    )

@@ -12,7 +12,7 @@ from ..access import membership_open
 from ..extensions import db
 from ..models import Member, Tier
 from ..writes import begin_write
-from .tokens import make_feed_token, read_feed_token
+from .tokens import make_feed_token
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -61,17 +61,6 @@ def replace_token(member: Member) -> str:
 
 def feed_token(member: Member) -> str:
     return make_feed_token(member.id, member.token_version)
-
-
-def member_for_token(token: str) -> Member | None:
-    """The member a feed token proves, if it is current and the membership open."""
-    claim = read_feed_token(token)
-    if claim is None:
-        return None
-    member = db.session.get(Member, claim[0])
-    if member is None or member.token_version != claim[1] or not has_access(member):
-        return None
-    return member
 
 
 def upsert_tier(name: str, price_id: str, amount: int | None, currency: str | None, interval: str | None) -> Tier:
