@@ -84,6 +84,14 @@ def app_config() -> dict:
 def app(database_url, tmp_path, app_config):
     app = create_app(make_config(database_url, **app_config), instance_path=str(tmp_path / "instance"))
     yield app
+    close_app(app)
+
+
+def close_app(app) -> None:
+    """Let go of every database connection an app holds, so the next test can empty the tables."""
+    from syndicate.content import pulse
+
+    pulse.close_all(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -248,6 +256,4 @@ def site(database_url, tmp_path, localstripe, smtp, site_config):
         localstripe.register_webhook(url + "/stripe/webhook", WEBHOOK_SECRET)
         with LiveServer(app, port):
             yield Site(app, url, standin, localstripe, smtp)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        close_app(app)

@@ -9,9 +9,8 @@ import uuid
 
 import pytest
 
-from conftest import last_line, make_config
+from conftest import close_app, last_line, make_config
 from syndicate import create_app
-from syndicate.extensions import db
 
 REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="SYNDICATE_TEST_REDIS_URL is not set")
@@ -39,5 +38,4 @@ def test_partner_limit_is_shared_across_processes(database_url, tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert other.returncode == 0, other.stderr
     assert here + json.loads(other.stdout.strip().splitlines()[-1]) == [200, 200, 200, 429]
-    with app.app_context():
-        db.engine.dispose()
+    close_app(app)

@@ -52,19 +52,53 @@ def _day(value) -> date | None:
     return date.fromisoformat(value)
 
 
-class _Connections(threading.local):
-    connection = None
+class _Connections:
+    """Each thread's connection, and a list of all of them so an app can close them when it is done."""
+
+    def __init__(self):
+        self.local = threading.local()
+        self.opened: list = []
+        self.lock = threading.Lock()
+
+    def get(self):
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            pooled = db.engine.raw_connection()
+            connection = pooled.driver_connection  # read before detach(), which lets go of it
+            pooled.detach()  # kept by this thread for good, not borrowed from the pool
+            if hasattr(connection, "autocommit"):
+                connection.rollback()
+                connection.autocommit = True  # psycopg: no transaction left open between reads
+            self.local.connection = connection
+            with self.lock:
+                self.opened.append(connection)
+        return connection
+
+    def forget(self) -> None:
+        connection = getattr(self.local, "connection", None)
+        self.local.connection = None
+        if connection is not None:
+            with self.lock:
+                if connection in self.opened:
+                    self.opened.remove(connection)
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 (it is being dropped because it failed)
+                pass
 
 
-def _connection(holder: _Connections):
-    if holder.connection is None:
-        raw = db.engine.raw_connection()
-        raw.detach()  # kept by this thread for good, not borrowed from the pool
-        driver = raw.driver_connection
-        if hasattr(driver, "autocommit"):
-            driver.autocommit = True  # psycopg: no transaction left open between reads
-        holder.connection = raw
-    return holder.connection
+def close_all(app) -> None:
+    """Close every pulse connection an app opened (tests, and an app shutting down)."""
+    holder = app.extensions.get("syndicate.pulse")
+    if holder is None:
+        return
+    with holder.lock:
+        opened, holder.opened = holder.opened, []
+    for connection in opened:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 (closing is best effort)
+            pass
 
 
 def read(member_id: int | None = None) -> Pulse:
@@ -80,20 +114,15 @@ def read(member_id: int | None = None) -> Pulse:
     if sql is None:
         sql = extensions["syndicate.pulse.sql"] = _SQL.format(p="?" if db.engine.dialect.paramstyle == "qmark" else "%s")
     for attempt in (1, 2):
-        connection = _connection(holder)
         try:
-            cursor = connection.cursor()
+            cursor = holder.get().cursor()
             cursor.execute(sql, (member_id or 0,))
             row = cursor.fetchone()
             cursor.close()
             break
         except db.engine.dialect.loaded_dbapi.Error:
             # The server went away (restart, failover): reconnect once, then let it fail loudly.
-            holder.connection = None
-            try:
-                connection.close()
-            except Exception:  # noqa: BLE001
-                pass
+            holder.forget()
             if attempt == 2:
                 raise
     if row is None:
