@@ -49,6 +49,4 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     def healthz():
         return {"status": "ok"}
 
-    extensions.limiter.exempt(healthz)
-
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
+from functools import lru_cache
 
 from flask import Response, abort, request
 
@@ -39,7 +40,7 @@ def _serve(fmt: str, builder, *args) -> Response:
     ]
     last_modified = _last_modified(snap.changed_at, today)
     if last_modified is not None:
-        headers.append(("Last-Modified", format_datetime(last_modified, usegmt=True)))
+        headers.append(("Last-Modified", _http_date(last_modified)))
     if linked or request.args.get("token"):
         headers.append(("Referrer-Policy", "no-referrer"))
     if _not_modified(chosen.etag, last_modified):
@@ -50,6 +51,11 @@ def _serve(fmt: str, builder, *args) -> Response:
     if request.method == "HEAD":
         response.headers["Content-Length"] = str(len(chosen.body))
     return response
+
+
+@lru_cache(maxsize=64)
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment, usegmt=True)
 
 
 def _last_modified(changed_at: datetime, today: date) -> datetime | None:

@@ -32,7 +32,7 @@ def find(email: str) -> Member | None:
 
 def has_access(member: Member) -> bool:
     return membership_open(
-        member.status, member.comp_until, getattr(member, "past_due_since", None),
+        member.status, member.comp_until, member.past_due_since,
         timeutil.today(), timeutil.now(), current_app.config["GRACE_DAYS"],
     )
 
