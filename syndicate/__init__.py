@@ -21,12 +21,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=_template_folder(),
     )
     config.load(app, test_config)
-    if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # Behind N proxies, the client's address (for rate limits and leak counting) is in X-Forwarded-For.
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
@@ -44,6 +38,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     editorial.init_app(app)
     partners.init_app(app)
     cli.init_app(app)
+
+    # Outermost, so every layer below (the feeds' fast path too) sees the client's address.
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N proxies, the client's address (for rate limits and leak counting) is in X-Forwarded-For.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     @app.get("/healthz")
     def healthz():

@@ -124,3 +124,17 @@ def test_the_cache_is_bounded_by_bytes(app, client, story):
             assert client.get(f"{path}.{fmt}").status_code == 200
     assert 0 < cache.bytes <= 6000
     assert len(cache.items) < 6
+
+
+@pytest.mark.parametrize("path", ["/feeds/latest.atom", "/stories/live/feed.json"])
+def test_cached_answers_match_what_flask_renders(client, runner, story, path):
+    """A second request is answered from the cache before Flask; it must be the same answer."""
+    token = member_token(runner)
+    for query, headers in (("", {}), (f"?token={token}", {}), ("", {"Accept-Encoding": "gzip"})):
+        rendered = client.get(path + query, headers={**headers, "Cookie": "x=1"})  # cookies always go to Flask
+        cached = client.get(path + query, headers=headers)
+        assert cached.status_code == rendered.status_code == 200
+        assert cached.data == rendered.data
+        for name in ("ETag", "Cache-Control", "Content-Type", "Vary", "Last-Modified", "Content-Encoding",
+                     "Referrer-Policy"):
+            assert cached.headers.get(name) == rendered.headers.get(name), name

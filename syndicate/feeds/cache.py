@@ -70,6 +70,17 @@ class RenderCache:
         return self._get(version, key + (token,),
                          lambda: prepare(base.plain.body.replace(placeholder, token.encode())))
 
+    def peek(self, version: int, key: tuple, token: str | None = None) -> Rendered | None:
+        """The document if it is already rendered at this version (a member's copy is made from it)."""
+        with self.lock:
+            base = self.items.get(key) if version == self.version else None
+        if not isinstance(base, Rendered):
+            return None
+        if token is None:
+            return base
+        placeholder = TOKEN_PLACEHOLDER.encode()
+        return self._get(version, key + (token,), lambda: prepare(base.plain.body.replace(placeholder, token.encode())))
+
     def _get(self, version: int, key: Hashable, make: Callable[[], Rendered]) -> Rendered:
         with self.lock:
             if version != self.version:

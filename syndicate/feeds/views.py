@@ -7,10 +7,12 @@ from email.utils import format_datetime
 from functools import lru_cache
 
 from flask import Response, abort, request
+from werkzeug.wrappers import Request
 
 from .. import timeutil
 from ..content.state import snapshot
-from ..members.auth import current_reader
+from ..access import ANONYMOUS
+from ..members.auth import current_reader, presented_token, reader_for_token
 from . import bp, build
 from .cache import TOKEN_PLACEHOLDER, render_cache
 from .writers import MEDIA_TYPES, render
@@ -23,34 +25,55 @@ def _serve(fmt: str, builder, *args) -> Response:
     snap = snapshot()
     today = timeutil.today()
     # A member's links carry their token: render once with a stand-in, put the token in per member.
-    linked = reader.link_token is not None
-    render_as = replace(reader, link_token=TOKEN_PLACEHOLDER) if linked else reader
-    key = (request.path, fmt, reader.is_member, linked, today)
-    rendered = render_cache().document(snap.version, key, lambda: render(builder(*args, render_as, snap), fmt),
-                                       token=reader.link_token)
-    gzipped = request.accept_encodings["gzip"] > 0
-    chosen = rendered.gzipped if gzipped else rendered.plain
+    render_as = replace(reader, link_token=TOKEN_PLACEHOLDER) if reader.link_token else reader
+    rendered = render_cache().document(snap.version, _key(request.path, fmt, reader, today),
+                                       lambda: render(builder(*args, render_as, snap), fmt), token=reader.link_token)
+    return answer(request, fmt, reader, snap, today, rendered)
 
-    personal = linked or request.authorization is not None
+
+def cached_answer(req: Request, fmt: str) -> Response | None:
+    """The answer to a feed request whose document is already rendered, or None (Flask renders it).
+
+    Called by feeds.fastpath before Flask dispatches, inside an app context only.
+    """
+    token, in_url = presented_token(req)
+    reader = reader_for_token(token, in_url, req.remote_addr) if token else ANONYMOUS
+    snap = snapshot()
+    today = timeutil.today()
+    rendered = render_cache().peek(snap.version, _key(req.path, fmt, reader, today), reader.link_token)
+    return answer(req, fmt, reader, snap, today, rendered) if rendered is not None else None
+
+
+def _key(path: str, fmt: str, reader, today: date) -> tuple:
+    return (path, fmt, reader.is_member, reader.link_token is not None, today)
+
+
+def answer(req: Request, fmt: str, reader, snap, today: date, rendered) -> Response:
+    """The HTTP answer for a rendered feed: representation, validators, caching, 304."""
+    gzipped = req.accept_encodings["gzip"] > 0
+    chosen = rendered.gzipped if gzipped else rendered.plain
+    linked = reader.link_token is not None
     headers = [
         ("Content-Type", MEDIA_TYPES[fmt]),
         ("ETag", chosen.etag),
-        ("Cache-Control", "private, no-cache" if personal else "public, no-cache"),
-        ("Vary", "Accept-Encoding, Authorization"),
+        ("Cache-Control", "private, no-cache" if linked or req.authorization is not None else "public, no-cache"),
+        ("Vary", "Accept-Encoding, Authorization, Cookie"),  # a signed-in browser may see more
+        ("X-Content-Type-Options", "nosniff"),
     ]
     last_modified = _last_modified(snap.changed_at, today)
     if last_modified is not None:
         headers.append(("Last-Modified", _http_date(last_modified)))
-    if linked or request.args.get("token"):
+    if linked or req.args.get("token"):
         headers.append(("Referrer-Policy", "no-referrer"))
-    if _not_modified(chosen.etag, last_modified):
+    if _not_modified(req, chosen.etag, last_modified):
         return Response(status=304, headers=headers)
     if gzipped:
         headers.append(("Content-Encoding", "gzip"))
-    response = Response(chosen.body if request.method != "HEAD" else b"", status=200, headers=headers)
-    if request.method == "HEAD":
+    if req.method == "HEAD":
+        response = Response(b"", status=200, headers=headers)
         response.headers["Content-Length"] = str(len(chosen.body))
-    return response
+        return response
+    return Response(chosen.body, status=200, headers=headers)
 
 
 @lru_cache(maxsize=64)
@@ -70,13 +93,13 @@ def _last_modified(changed_at: datetime, today: date) -> datetime | None:
     return moment if moment <= timeutil.now() else None
 
 
-def _not_modified(etag: str, last_modified: datetime | None) -> bool:
+def _not_modified(req: Request, etag: str, last_modified: datetime | None) -> bool:
     """RFC 9110: If-None-Match decides when present; If-Modified-Since only otherwise."""
-    if_none_match = request.headers.get("If-None-Match")
+    if_none_match = req.headers.get("If-None-Match")
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         return "*" in tags or etag in tags
-    since = request.if_modified_since
+    since = req.if_modified_since
     return since is not None and last_modified is not None and last_modified <= since
 
 

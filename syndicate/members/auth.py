@@ -10,25 +10,31 @@ from . import networks
 from .tokens import read_feed_token
 
 
-def _presented_token() -> tuple[str | None, bool]:
-    """The token the request carries and whether it came in the URL."""
-    auth = request.authorization
+def presented_token(req) -> tuple[str | None, bool]:
+    """The token a request carries and whether it came in the URL."""
+    auth = req.authorization
     if auth is not None and auth.type == "bearer" and auth.token:
         return auth.token, False
-    token = request.args.get("token")
+    token = req.args.get("token")
     return (token, True) if token else (None, False)
+
+
+def reader_for_token(token: str, in_url: bool, remote_addr: str | None) -> Reader:
+    """The reader a member token proves (counting where it was fetched from), or the anonymous one."""
+    claim = read_feed_token(token)
+    if claim is None or not _standing_ok(*claim):
+        return ANONYMOUS
+    networks.record(claim[0], remote_addr)
+    return Reader(member_id=claim[0], link_token=token if in_url else None)
 
 
 def current_reader() -> Reader:
     if "reader" in g:
         return g.reader
-    token, in_url = _presented_token()
+    token, in_url = presented_token(request)
     reader = ANONYMOUS
     if token:
-        claim = read_feed_token(token)
-        if claim is not None and _standing_ok(*claim):
-            reader = Reader(member_id=claim[0], link_token=token if in_url else None)
-            networks.record(claim[0], request.remote_addr)
+        reader = reader_for_token(token, in_url, request.remote_addr)
     elif session.get("member_id"):
         member_id = session["member_id"]
         if isinstance(member_id, int) and _standing_ok(member_id, session.get("member_v")):
