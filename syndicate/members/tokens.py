@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from flask import current_app
@@ -23,11 +24,21 @@ def make_feed_token(member_id: int, token_version: int) -> str:
 
 
 def read_feed_token(token: str) -> tuple[int, int] | None:
-    """(member id, token version) from a genuine token, or None."""
+    """(member id, token version) from a genuine token, or None.
+
+    Whether the token still proves membership is a database question (members.auth); this only
+    checks the signature, remembered per key set since feed readers send the same token all day.
+    """
     if not token or len(token) > 200:
         return None
+    config = current_app.config
+    return _verified(tuple(config["SECRET_KEY_FALLBACKS"]), config["SECRET_KEY"], token)
+
+
+@lru_cache(maxsize=4096)
+def _verified(fallbacks: tuple, key: str, token: str) -> tuple[int, int] | None:
     try:
-        claim = _serializer(FEED_PURPOSE).loads(token)
+        claim = URLSafeSerializer([*fallbacks, key], salt=FEED_PURPOSE).loads(token)
     except BadData:
         return None
     if (not isinstance(claim, list) or len(claim) != 2
