@@ -38,7 +38,7 @@ DEFAULTS = {
     "PARTNER_LICENSE": None,
     "WEBSUB_RETRIES": 5,
     "ENV": "development",
-    "FEED_CACHE_BYTES": 48 * 1024 * 1024,  # per worker: rendered feeds, plain and gzipped
+    "FEED_CACHE_BYTES": 24 * 1024 * 1024,  # per worker: rendered feeds, plain and gzipped
     "SQLALCHEMY_ENGINE_OPTIONS": {},
 }
 
