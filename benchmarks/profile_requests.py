@@ -16,7 +16,6 @@ import io
 import pstats
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -83,7 +82,6 @@ def main(argv=None) -> int:
         ds = run.prepare(args.entries, url, secret)
 
         from syndicate import create_app
-        from syndicate.content import state
         from syndicate.members.auth import current_reader
         from syndicate.content import pulse
         from syndicate.members.tokens import read_feed_token
