@@ -18,7 +18,7 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import Correction, Day, Entry, NamingNote, Place, Region, Story
 from ..partners import changes
-from ..text import clean_text, html_to_text, sanitise_html, text_to_html
+from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
 from ..writes import begin_write
 from .validate import SLUG
 
@@ -136,6 +136,7 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -
         source_id=source_id,
         regions=resolve_regions(fields.regions),
     )
+    entry.body_text = plain_text(entry.body_html)
     db.session.add(entry)
     story.updated_at = now
     db.session.flush()
@@ -155,6 +156,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None)
         entry.headline = clean_text(fields.headline)
     if fields.body_html is not None:
         entry.body_html = sanitise_html(fields.body_html)
+        entry.body_text = plain_text(entry.body_html)
     if fields.published_at is not None:
         entry.published_at = fields.published_at
         entry.day = timeutil.local_day(fields.published_at)

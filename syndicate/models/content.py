@@ -82,6 +82,8 @@ class Entry(db.Model):
     story_id: Mapped[int] = mapped_column(ForeignKey("story.id", ondelete="CASCADE"))
     headline: Mapped[str] = mapped_column(String(300))
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # The body's words, made once when it is saved: JSON-LD and teasers read it on every render.
+    body_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The newsroom-local calendar day of published_at, kept so a day is one indexed range.

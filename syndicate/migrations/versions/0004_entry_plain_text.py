@@ -1,0 +1,35 @@
+"""entry plain text, kept beside the HTML for JSON-LD and teasers
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-29 04:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('body_text', sa.Text(), server_default='', nullable=False))
+
+    # Existing bodies get their text once, here, rather than on every page view.
+    from syndicate.text import plain_text
+
+    bind = op.get_bind()
+    entry = sa.table('entry', sa.column('id', sa.Integer), sa.column('body_html', sa.Text),
+                     sa.column('body_text', sa.Text))
+    rows = bind.execute(sa.select(entry.c.id, entry.c.body_html)).all()
+    for row_id, html in rows:
+        bind.execute(entry.update().where(entry.c.id == row_id).values(body_text=plain_text(html or '')))
+
+
+def downgrade():
+    with op.batch_alter_table('entry', schema=None) as batch_op:
+        batch_op.drop_column('body_text')
