@@ -193,3 +193,11 @@ def children(pid: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+def run_cli(env: dict, *args: str) -> str:
+    """`syndicate ARGS` in a subprocess with env (laid over os.environ); its output."""
+    result = subprocess.run([sys.executable, "-m", "syndicate.cli", *args], env={**os.environ, **env}, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
