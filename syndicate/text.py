@@ -48,9 +48,9 @@ def plain_text(value: str) -> str:
     return _html.unescape(html_to_text(value))
 
 
-def teaser(value: str, words: int = 30) -> str:
-    """The opening words of a gated entry: never more than a third of it, so a short update stays closed."""
-    all_words = plain_text(value).split()
+def teaser(text: str, words: int = 30) -> str:
+    """The opening words of a gated entry's text: never more than a third of it, so a short update stays closed."""
+    all_words = text.split()
     keep = min(words, len(all_words) // 3)
     if keep < 6:
         return ""

@@ -167,7 +167,7 @@ def coverage(newsroom) -> Coverage:
         created = newsroom.entry(latest, headline=headline, published_at=moment.astimezone(offset).isoformat(),
                                  **fields)
         updates.append({"headline": headline, "published": moment, "id": created["id"],
-                        "anchor": created["url"].split("#", 1)[1], "key_event": fields.get("key_event", False),
+                        "anchor": "entry-" + created["url"].rsplit("/", 1)[1], "key_event": fields.get("key_event", False),
                         "withdrawn": headline == WITHDRAWN_HEADLINE})
     by_headline = {u["headline"]: u for u in updates}
 

@@ -43,6 +43,14 @@ def current_reader() -> Reader:
     return reader
 
 
+def is_personal(reader: Reader) -> bool:
+    """Whether the answer depends on who asks: a member, or any request that offers a token.
+
+    Such answers are private: no shared cache may keep them or give them to anyone else.
+    """
+    return reader.is_member or request.authorization is not None or "token" in request.args
+
+
 def _standing_ok(member_id: int, token_version) -> bool:
     """Whether the member exists, holds this token version and has access now: in the request's one query."""
     standing = pulse.read(member_id).member
@@ -52,3 +60,21 @@ def _standing_ok(member_id: int, token_version) -> bool:
         and membership_open(standing.status, standing.comp_until, standing.past_due_since, timeutil.today(),
                             timeutil.now(), current_app.config["GRACE_DAYS"])
     )
+
+
+# Not a secret and proves nothing: it tells a front proxy (deploy/nginx.conf) to pass this
+# browser's requests through rather than answer them from its shared cache. The session cookie
+# cannot serve for that, since anyone who only opened a form holds one for its CSRF secret.
+SIGNED_IN_COOKIE = "signed_in"
+
+
+def mark_signed_in(response):
+    config = current_app.config
+    response.set_cookie(SIGNED_IN_COOKIE, "1", max_age=config["PERMANENT_SESSION_LIFETIME"], httponly=True,
+                        samesite="Lax", secure=config["ENV"] == "production")
+    return response
+
+
+def mark_signed_out(response):
+    response.delete_cookie(SIGNED_IN_COOKIE, httponly=True, samesite="Lax")
+    return response
