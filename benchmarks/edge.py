@@ -3,7 +3,7 @@
 deploy/nginx.conf is written for a real host (its port, its upstream, its cache
 directory). To run it as one more process of the benchmark, a copy is made with
 only the addresses and paths changed: every `listen` becomes 127.0.0.1:<free
-port>, every upstream `server` (and a `proxy_pass` to an address) points at the
+port> (flags kept; IPv6 and TLS ones dropped), every upstream `server` (and a `proxy_pass` to an address) points at the
 benchmark's gunicorn, the cache, temporary files, logs and pid file go to a
 scratch directory. Everything else (what is cached, for how long, what bypasses
 the cache) is the file as committed. A file that is a site snippet (no `http {}`
@@ -25,8 +25,17 @@ _UPSTREAM_BLOCK = re.compile(r"(upstream\s+\S+\s*\{)(.*?)(\})", re.S)
 _UPSTREAM_SERVER = re.compile(r"^(\s*)server\s+[^;\s]+([^;]*);", re.M)
 _ADDRESS = re.compile(r"(proxy_pass\s+https?://)((?:\[[^\]]+\]|[\w.-]+):\d+|unix:[^;\s]+)")
 _DROPPED = re.compile(r"^\s*(user|pid|daemon|error_log|access_log)\s[^;]*;\s*$", re.M)
-_LISTEN = re.compile(r"^(\s*)listen\s+[^;]+;", re.M)
+_LISTEN = re.compile(r"^(\s*)listen\s+([^;]+);", re.M)
 _CACHE_PATH = re.compile(r"(proxy_cache_path\s+)(\S+)")
+
+
+def site_name(text: str) -> str | None:
+    """The first real server_name (not the catch-all "_"): the Host readers' requests carry."""
+    for names in re.findall(r"^\s*server_name\s+([^;]+);", text, re.M):
+        for name in names.split():
+            if name not in ("_", '""') and not name.startswith("~"):
+                return name
+    return None
 
 
 def available(conf: Path = CONF) -> bool:
@@ -39,14 +48,14 @@ def render(text: str, *, port: int, upstream: str, workdir: Path) -> str:
         lambda s: f"{s.group(1)}server {upstream}{s.group(2)};", m.group(2)) + m.group(3), text)
     text = _ADDRESS.sub(lambda m: m.group(1) + upstream, text)
     text = _DROPPED.sub("", text)
-    seen_listen = []
 
     def listen(m: re.Match) -> str:
-        # One address is enough here; an IPv6 or TLS twin is left out.
-        if seen_listen:
+        # Each server block keeps its flags (default_server ...) on the one loopback port;
+        # IPv6 and TLS twins are left out.
+        address, *flags = m.group(2).split()
+        if address.startswith("[") or "ssl" in flags or address.endswith("443"):
             return ""
-        seen_listen.append(m)
-        return f"{m.group(1)}listen 127.0.0.1:{port};"
+        return f"{m.group(1)}listen 127.0.0.1:{port}{''.join(' ' + f for f in flags)};"
 
     text = _LISTEN.sub(listen, text)
     text = _CACHE_PATH.sub(lambda m: m.group(1) + str(workdir / "cache"), text)
@@ -72,6 +81,7 @@ class Nginx:
         workdir.mkdir(parents=True, exist_ok=True)
         self.conf = workdir / "nginx.conf"
         self.source = conf
+        self.host = site_name(conf.read_text())  # None: any Host will do
         self.conf.write_text(render(conf.read_text(), port=port, upstream=upstream, workdir=workdir))
         self.proc = None
 
