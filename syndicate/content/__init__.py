@@ -48,5 +48,7 @@ def _csp(app: Flask) -> str:
 
         parts = urlsplit(base)
         targets.append(f"{parts.scheme}://{parts.netloc}")
-    return ("default-src 'none'; style-src 'self'; img-src 'self'; form-action " + " ".join(targets)
+    # Scripts only from here (the live day's "new updates" offer), and they may only ask this host.
+    return ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+            "form-action " + " ".join(targets)
             + "; base-uri 'none'; frame-ancestors 'none'")
