@@ -37,7 +37,7 @@ def test_live_day_page(client, live):
     for stamp, shown in times[:3]:
         local = datetime.fromisoformat(stamp)
         assert local.utcoffset() == timedelta(hours=4)
-        assert shown == local.strftime("%d %b %Y, %H:%M")
+        assert shown == local.strftime("%d %b %Y, %H:%M") + " GMT+4"  # the zone is said
 
 
 def test_json_ld(client, live):
