@@ -174,7 +174,7 @@ def bump_version(url: str, engine_cache: dict = {}) -> None:  # noqa: B006 (a de
 # ---------------------------------------------------------------- the server
 
 class Server:
-    def __init__(self, ds: DataSet, secret: str, workers: int, logdir: Path):
+    def __init__(self, ds: DataSet, secret: str, workers: int, logdir: Path, settings: dict | None = None):
         self.ds = ds
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -183,6 +183,7 @@ class Server:
         env.update({
             "SYNDICATE_DATABASE_URL": ds.url,
             "SYNDICATE_SITE_URL": self.base,
+            **(settings or {}),
         })
         # The schema once more, just before serving: migrations that landed since the data
         # set was built (a benchmark of a tree being worked on) are applied first.
@@ -618,7 +619,9 @@ def main(argv=None) -> int:
         render = cold_render(main_ds, secret, samples=args.cold_samples)
 
         with ExitStack() as serving:
-            server = Server(main_ds, secret, args.workers, workdir)
+            # Behind the edge the app trusts the one proxy in front of it, as deploy/nginx.conf asks.
+            server = Server(main_ds, secret, args.workers, workdir,
+                            {"SYNDICATE_TRUSTED_PROXIES": "1"} if use_edge else None)
             serving.callback(server.stop)
             front = None
             if use_edge:
