@@ -284,7 +284,7 @@ def welcome_lines(loaded: Loaded) -> list[str]:
         "Demo newsroom loaded." if loaded.created else "Demo newsroom already loaded; nothing added.",
         "",
         f"Read it:   {absolute('content.home')}",
-        f"Join:      {absolute('members.join')}  (tiers are listed; payments are not configured in the demo)",
+        f"Join:      {absolute('members.join')}  (the demo's two tiers; payments are not configured, so nothing can be bought)",
         "",
     ]
     if loaded.member is None:
