@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(timeutil.display, "display")
     app.add_template_filter(lambda moment: timeutil.display_day(timeutil.local_day(moment)), "day_label")
     app.add_template_filter(lambda moment: timeutil.local_day(moment).isoformat(), "local_date")
+    app.add_template_filter(timeutil.display_day, "day_text")
 
     @app.after_request
     def _page_headers(response):

@@ -40,7 +40,5 @@
     offer.hidden = false;
   }
 
-  var first = Number(document.documentElement.getAttribute("data-live-interval"));
-  if (first > 0) { every = first; }
   window.setTimeout(check, every);
 }());
