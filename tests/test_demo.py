@@ -99,12 +99,18 @@ def test_demo_loads_once_and_prints_the_way_in(app, client, runner):
     assert "ed_" not in second and "syndicate editors add" in second
 
 
-def test_the_demo_has_tiers_to_show_on_join(app, runner):
+def test_join_shows_the_demo_tiers_without_stripe(app, client, runner):
     run_demo(runner)
     with app.app_context():
         tiers = [(t.name, t.amount, t.currency, t.interval, t.price_id) for t in all_tiers()]
     assert tiers == [("Supporter", 500, "eur", "month", "price_demo_monthly"),
                      ("Sustainer", 5000, "eur", "year", "price_demo_yearly")]
+    assert not app.config.get("STRIPE_SECRET_KEY")
+    page = client.get("/join")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.get_data(as_text=True)))
+    assert page.status_code == 200
+    assert "Supporter: 5.00 EUR a month" in text and "Sustainer: 50.00 EUR a year" in text
+    assert "Payments are not configured" in text
 
 
 def check_clock(now: datetime) -> list[date]:
