@@ -149,3 +149,42 @@ def test_the_live_day_offers_new_updates(site, chromium):
         assert page.get_by_role("heading", name="Second").is_visible()
     finally:
         context.close()
+
+
+def test_every_reader_page_passes_axe_at_both_widths(site, chromium):
+    from axe import violations
+
+    day = publish_old_day(site)
+    email = f"member-{uuid.uuid4().hex[:8]}@example.org"
+    token = last_line(cli(site, "members", "comp", email))
+    cli(site, "regions", "add", "karabakh", "--name", "Nagorno-Karabakh", "--covered")
+    cli(site, "naming-note", "set", "A note on naming.")
+    pages = ["/", "/stories/new", "/stories/old", "/archive/", f"/archive/{day}", "/feeds", "/feeds?story=new",
+             "/join", "/signin", "/stories/nope"]
+    found = {}
+    for viewport in (PHONE, DESKTOP):
+        context = chromium.new_context(viewport=viewport)
+        page = context.new_page()
+        try:
+            for path in pages:
+                page.goto(site.url + path, wait_until="load")
+                shoot(page, "page" + path.replace("/", "_").replace("?", "_"))
+                found[(viewport["width"], path)] = violations(page) + (
+                    [] if no_sideways_scroll(page) else ["sideways scroll"])
+            # Signed in (the mailed link's POST), the account and the member's pages.
+            page.goto(site.url + "/signin", wait_until="load")
+            page.get_by_label("Your email address").fill(email)
+            page.get_by_role("button", name="Email me a sign-in link").click()
+            page.wait_for_load_state("load")
+            message = site.smtp.wait_for_mail(email, count=1 if viewport is PHONE else 2)[-1]
+            page.goto(next(url for url in links_in(message) if "/signin/" in url), wait_until="load")
+            found[(viewport["width"], "signin-link")] = violations(page)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(site.url + "/account")
+            for path in ("/account", "/feeds", "/stories/old"):
+                page.goto(site.url + path, wait_until="load")
+                shoot(page, "member" + path.replace("/", "_"))
+                found[(viewport["width"], "member " + path)] = violations(page)
+        finally:
+            context.close()
+    assert token and {where: v for where, v in found.items() if v} == {}
