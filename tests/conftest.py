@@ -180,6 +180,19 @@ def member_token(runner, email="reader@example.org", *extra) -> str:
     return last_line(result.output)
 
 
+def sign_in(client, runner, email="reader@example.org") -> None:
+    """A browser session as /signin/<token> leaves it (the member's id and token version)."""
+    member_token(runner, email)
+    from syndicate.extensions import db
+    from syndicate.models import Member
+
+    with client.application.app_context():
+        member = db.session.scalar(db.select(Member).where(Member.email == email))
+        ids = member.id, member.token_version
+    with client.session_transaction() as session:
+        session["member_id"], session["member_v"] = ids
+
+
 # --- membership: localstripe, the Checkout stand-in, SMTP and the app served over HTTP -------------
 
 STRIPE_KEY = "sk_test_syndicate"

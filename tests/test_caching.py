@@ -9,7 +9,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 import pytest
 from sqlalchemy import update
 
-from conftest import SITE, ago, member_token
+from conftest import SITE, ago, member_token, sign_in
 
 PUBLIC = "public, max-age=0, s-maxage=2, stale-while-revalidate=1"
 PRIVATE = "private, no-cache"
@@ -127,19 +127,6 @@ def test_unrelated_change_keeps_etag(client, newsroom, story):
     first = client.get("/feeds/latest.atom")
     newsroom.entry("closed", headline="Hidden from the public")
     assert client.get("/feeds/latest.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-
-
-def sign_in(client, runner, email="reader@example.org") -> None:
-    """A browser session as /signin/<token> leaves it (the member's id and token version)."""
-    member_token(runner, email)
-    from syndicate.extensions import db
-    from syndicate.models import Member
-
-    with client.application.app_context():
-        member = db.session.scalar(db.select(Member).where(Member.email == email))
-        ids = member.id, member.token_version
-    with client.session_transaction() as session:
-        session["member_id"], session["member_v"] = ids
 
 
 @pytest.mark.parametrize("path", ["/feeds/latest.atom", "/stories/live", "/", "/archive/"])

@@ -37,7 +37,7 @@ def test_live_day_page(client, live):
     for stamp, shown in times[:3]:
         local = datetime.fromisoformat(stamp)
         assert local.utcoffset() == timedelta(hours=4)
-        assert shown == local.strftime("%d %b %Y, %H:%M")
+        assert shown == local.strftime("%d %b %Y, %H:%M") + " GMT+4"  # the zone is said
 
 
 def test_json_ld(client, live):
@@ -160,3 +160,14 @@ def test_day_pages_carry_the_naming_note(client, live):
                                   "/stories/%ED%A0%80", "/regions/%F0%9F%92%A5/feed.atom"])
 def test_odd_characters_in_paths_are_not_found(client, live, path):
     assert client.get(path).status_code == 404
+
+
+def test_join_shows_tiers_even_while_payments_are_not_configured(client, runner):
+    runner.invoke(args=["tiers", "add", "--name", "Supporter", "--price", "price_a", "--amount", "500",
+                        "--currency", "eur", "--interval", "month"])
+    runner.invoke(args=["tiers", "add", "--name", "Sustainer", "--price", "price_b", "--amount", "5000",
+                        "--currency", "eur", "--interval", "year"])
+    html = client.get("/join").get_data(as_text=True)
+    assert "Supporter</strong>: 5.00 EUR a month" in html and "Sustainer</strong>: 50.00 EUR a year" in html
+    assert "Payments are not configured" in html and "<form" not in html.split("<main", 1)[1]
+    assert "Already a member?" in html and 'class="banner"' not in html

@@ -108,6 +108,16 @@ def json_ld(story: Story, views: list[EntryView], url: str, publisher: str) -> M
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def gating(views: list[EntryView]) -> dict:
+    """Whether a page holds updates for members, and whether that is all it holds.
+
+    A page with its own invitation to join needs no banner saying the same above it.
+    """
+    visible = [v for v in views if not v.withdrawn]
+    gated = [v for v in visible if not v.readable]
+    return {"gated": bool(gated), "all_gated": bool(gated) and len(gated) == len(visible), "hide_banner": bool(gated)}
+
+
 def day_note(views: list[EntryView]) -> Note | None:
     """The note above a day page: the first covered update's, in its story's language."""
     return next((v.naming_note for v in views if v.naming_note and not v.withdrawn), None)

@@ -64,6 +64,10 @@ def get_region(slug: str) -> Region:
     return region
 
 
+def all_regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
 def latest(reader: Reader, snap: Snapshot, limit: int) -> list[Entry]:
     return list(db.session.scalars(_newest_first(_readable(_entries(), reader, snap)).limit(limit)))
 

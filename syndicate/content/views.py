@@ -8,7 +8,9 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from .. import documents, timeutil
 from ..access import entry_is_free
-from ..members.auth import current_reader, is_personal
+from ..members.auth import current_reader, is_personal, signed_in_member_id
+from ..members.tokens import make_feed_token
+from . import pulse
 from ..urls import absolute
 from . import bp, pages, queries
 from .state import snapshot
@@ -92,7 +94,7 @@ def _render_story(slug: str, page: int) -> str:
         series=queries.series_days(item),
         stories=[s for s in queries.latest_stories(6) if s.id != item.id],
         json_ld=pages.json_ld(item, views, url, current_app.config["SITE_NAME"]),
-        gated=any(not v.readable and not v.withdrawn for v in views),
+        **pages.gating(views),
     )
 
 
@@ -142,5 +144,28 @@ def _render_day(which):
     views = pages.entry_views(entries, current_reader(), snap)
     older, newer = snap.neighbours(which)
     return render_template("content/day.html", day=which, label=pages.day_label, entries=views, older=older,
-                           newer=newer, note=pages.day_note(views),
-                           gated=any(not v.readable and not v.withdrawn for v in views))
+                           newer=newer, note=pages.day_note(views), **pages.gating(views))
+
+
+@bp.get("/feeds")
+def feeds():
+    """Feeds explained for people, with every feed's address; a signed-in member's carry their token."""
+    story_slug = request.args.get("story")
+    if story_slug is not None and not queries.storable(story_slug):
+        abort(404, "No story has that address.")
+    member_id = signed_in_member_id()
+    if member_id is not None:
+        # Personal (their token is in every address): rendered for this request only.
+        token = make_feed_token(member_id, pulse.read(member_id).member.token_version)
+        html = _render_feeds(story_slug, token)
+        return documents.serve(documents.prepare(html), HTML, personal=True, changed_at=snapshot().changed_at)
+    return _cached_page(("feeds", story_slug), lambda: _render_feeds(story_slug, None))
+
+
+def _render_feeds(story_slug: str | None, token: str | None) -> str:
+    story = queries.get_story(story_slug) if story_slug else None
+    return render_template("content/feeds.html", story=story, regions=queries.all_regions(), token=token,
+                           formats=FEED_FORMATS)
+
+
+FEED_FORMATS = (("rss", "RSS 2.0"), ("atom", "Atom"), ("json", "JSON Feed"))

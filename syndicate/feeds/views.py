@@ -19,7 +19,7 @@ TOKEN_PLACEHOLDER = "tok" + secrets.token_hex(12)
 def _serve(fmt: str, builder, *args) -> Response:
     if fmt not in MEDIA_TYPES:
         abort(404, "Feeds come as .atom, .rss or .json.")
-    reader = current_reader()
+    reader = current_reader(tokens=True)
     snap = snapshot()
     cache = documents.cache()
     # Members' documents differ only by the token in their links: rendered once with a stand-in,

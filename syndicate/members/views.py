@@ -110,6 +110,9 @@ def account():
 @bp.post("/account/token")
 def account_new_token():
     member = _signed_in_member()
+    if request.form.get("confirm") != "yes":
+        flash("Nothing changed: tick the box to confirm that your old feed addresses should stop working.")
+        return redirect(url_for("members.account", _anchor="new-addresses"), code=303)
     replace_token(member)
     session["member_v"] = member.token_version
     flash("Your feed addresses are new. The old ones no longer work: update your feed reader.")
