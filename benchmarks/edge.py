@@ -1,103 +1,97 @@
 """The edge for the benchmark: Debian's nginx running deploy/nginx.conf in front of a gunicorn.
 
-deploy/nginx.conf is written for a real host (its port, its upstream, its cache
-directory). To run it as one more process of the benchmark, a copy is made with
-only the addresses and paths changed: every `listen` becomes 127.0.0.1:<free
-port> (flags kept; IPv6 and TLS ones dropped), every upstream `server` (and a `proxy_pass` to an address) points at the
-benchmark's gunicorn, the cache, temporary files, logs and pid file go to a
-scratch directory. Everything else (what is cached, for how long, what bypasses
-the cache) is the file as committed. A file that is a site snippet (no `http {}`
-block, as it would sit in /etc/nginx/conf.d/) is wrapped in a minimal main config.
+deploy/nginx.conf is a site file for a real host. It is run here the way
+tests/test_edge.py runs it: the operator's few values (listen port, server name,
+upstream address, cache and log directories) are set in a copy, each one must be
+found, and the copy is included inside a small stand-in for Debian's
+/etc/nginx/nginx.conf. Everything else (what is cached, for how long, what bypasses
+the cache, the access log) is the file as committed.
 """
 from __future__ import annotations
 
 import os
-import re
+import pwd
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
-
-_UPSTREAM_BLOCK = re.compile(r"(upstream\s+\S+\s*\{)(.*?)(\})", re.S)
-_UPSTREAM_SERVER = re.compile(r"^(\s*)server\s+[^;\s]+([^;]*);", re.M)
-_ADDRESS = re.compile(r"(proxy_pass\s+https?://)((?:\[[^\]]+\]|[\w.-]+):\d+|unix:[^;\s]+)")
-_DROPPED = re.compile(r"^\s*(user|pid|daemon|error_log|access_log)\s[^;]*;\s*$", re.M)
-_LISTEN = re.compile(r"^(\s*)listen\s+([^;]+);", re.M)
-_CACHE_PATH = re.compile(r"(proxy_cache_path\s+)(\S+)")
-
-
-def site_name(text: str) -> str | None:
-    """The first real server_name (not the catch-all "_"): the Host readers' requests carry."""
-    for names in re.findall(r"^\s*server_name\s+([^;]+);", text, re.M):
-        for name in names.split():
-            if name not in ("_", '""') and not name.startswith("~"):
-                return name
-    return None
+SERVER_NAME = "127.0.0.1"  # readers' Host here: the address itself, without its port
 
 
 def available(conf: Path = CONF) -> bool:
-    return conf.is_file() and Path(NGINX).exists()
+    return conf.is_file() and os.access(NGINX, os.X_OK)
 
 
-def render(text: str, *, port: int, upstream: str, workdir: Path) -> str:
-    """The committed configuration with only its addresses and paths moved into workdir."""
-    text = _UPSTREAM_BLOCK.sub(lambda m: m.group(1) + _UPSTREAM_SERVER.sub(
-        lambda s: f"{s.group(1)}server {upstream}{s.group(2)};", m.group(2)) + m.group(3), text)
-    text = _ADDRESS.sub(lambda m: m.group(1) + upstream, text)
-    text = _DROPPED.sub("", text)
+def render_site(text: str, *, port: int, origin_port: int, work: Path) -> str:
+    """The site file with the operator's values set for this run (the same ones tests/test_edge.py sets)."""
+    for placeholder, value in [
+        ("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;"),
+        ("listen 80;", f"listen 127.0.0.1:{port};"),
+        ("server_name news.example.org;", f"server_name {SERVER_NAME};"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{origin_port};"),
+        ("/var/cache/nginx/syndicate", str(work / "cache")),
+        ("/var/log/nginx/", f"{work}/"),
+    ]:
+        if placeholder not in text:
+            raise RuntimeError(f"deploy/nginx.conf no longer has {placeholder!r}: update benchmarks/edge.py "
+                               "as tests/test_edge.py was")
+        text = text.replace(placeholder, value)
+    return text
 
-    def listen(m: re.Match) -> str:
-        # Each server block keeps its flags (default_server ...) on the one loopback port;
-        # IPv6 and TLS twins are left out.
-        address, *flags = m.group(2).split()
-        if address.startswith("[") or "ssl" in flags or address.endswith("443"):
-            return ""
-        return f"{m.group(1)}listen 127.0.0.1:{port}{''.join(' ' + f for f in flags)};"
 
-    text = _LISTEN.sub(listen, text)
-    text = _CACHE_PATH.sub(lambda m: m.group(1) + str(workdir / "cache"), text)
-    temp = "".join(f"    {kind}_temp_path {workdir / kind};\n" for kind in
-                   ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    logs = f"    access_log off;\n    error_log {workdir / 'error.log'} warn;\n"
-    main = f"pid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'} warn;\n"
-    if os.geteuid() == 0:
-        main += "user root;\n"  # workers keep the rights to the scratch directory
-    if re.search(r"^\s*http\s*\{", text, re.M):
-        return main + re.sub(r"^(\s*http\s*\{)", lambda m: m.group(1) + "\n" + temp + logs, text, count=1, flags=re.M)
-    return (main + "worker_processes 1;\nevents { worker_connections 1024; }\n"
-            "http {\n    include /etc/nginx/mime.types;\n" + temp + logs + text + "\n}\n")
+def main_config(work: Path) -> str:
+    """Debian's /etc/nginx/nginx.conf in small: the site file is included inside http { }."""
+    temp = work / "temp"
+    temp.mkdir(exist_ok=True)
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    paths = "\n".join(f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                             "scgi"))
+    return f"""{user}
+master_process on;
+worker_processes 1;
+pid {work / "nginx.pid"};
+error_log {work / "error.log"} warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    gzip on;
+{paths}
+    include {work / "syndicate.conf"};
+}}
+"""
 
 
 class Nginx:
-    """nginx with the rendered deploy/nginx.conf, in the foreground, stopped on exit."""
+    """nginx in the foreground on a free loopback port in front of origin_port, stopped on exit."""
 
-    def __init__(self, port: int, upstream: str, workdir: Path, conf: Path = CONF):
+    def __init__(self, port: int, origin_port: int, work: Path, conf: Path = CONF):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.conf = workdir / "nginx.conf"
-        self.source = conf
-        self.host = site_name(conf.read_text())  # None: any Host will do
-        self.conf.write_text(render(conf.read_text(), port=port, upstream=upstream, workdir=workdir))
-        self.proc = None
+        self.work = work
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "syndicate.conf").write_text(render_site(conf.read_text(), port=port, origin_port=origin_port,
+                                                         work=work))
+        self.conf = work / "nginx.conf"
+        self.conf.write_text(main_config(work))
+        self.proc: subprocess.Popen | None = None
 
     def __enter__(self):
-        check = subprocess.run([NGINX, "-t", "-q", "-p", str(self.workdir), "-c", str(self.conf)],
+        check = subprocess.run([NGINX, "-t", "-q", "-p", str(self.work), "-c", str(self.conf)],
                                capture_output=True, text=True)
         if check.returncode:
-            raise RuntimeError(f"nginx refused the rendered {self.source} ({self.conf}):\n{check.stderr}")
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.workdir), "-c", str(self.conf), "-g", "daemon off;"],
+            raise RuntimeError(f"nginx refused the rendered configuration ({self.conf}):\n{check.stderr}")
+        self.proc = subprocess.Popen([NGINX, "-p", str(self.work), "-c", str(self.conf), "-g", "daemon off;"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import socket
-
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {(self.workdir / 'error.log').read_text()[-2000:]}")
+                raise RuntimeError(f"nginx exited: {(self.work / 'error.log').read_text()[-2000:]}")
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self
@@ -107,7 +101,7 @@ class Nginx:
 
     def __exit__(self, *exc):
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: fast shutdown of the master and its workers
+            self.proc.terminate()  # the master stops its workers
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
