@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Load and scale benchmark for syndicate (not run by CI; see benchmarks/README.md).
 
-    python benchmarks/run.py                          # 10,000 entries, ~3 minutes
-    python benchmarks/run.py --entries 1000000        # also builds 10,000 and compares day-feed latency
+    python benchmarks/run.py                          # 10,000 entries, ~12 minutes
+    python benchmarks/run.py --duration 3s --rounds 1 # a quick look, ~2 minutes
+    python benchmarks/run.py --entries 1000000        # also builds 10,000 and compares day latency
 
 Builds a data set, serves it with `gunicorn -w 2` on 127.0.0.1 and through
 deploy/nginx.conf in front of it, loads both with wrk and prints one table: what
