@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ago, last_line, member_token
+from conftest import ago, member_token
 from servers import free_port, wait_for
 
 pytestmark = [
@@ -55,7 +55,8 @@ def main_config(work: Path) -> str:
     temp = work / "temp"
     temp.mkdir()
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-    paths = "\n".join(f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    paths = "\n".join(f"    {kind}_temp_path {temp / kind};" for kind in kinds)
     return f"""{user}
 daemon off;
 master_process on;
@@ -257,12 +258,6 @@ def coverage(newsroom) -> dict:
     return {"updates": ids}
 
 
-def editor(runner) -> str:
-    result = runner.invoke(args=["editors", "add", "edge-desk"])
-    assert result.exit_code == 0, result.output
-    return last_line(result.output)
-
-
 DOCUMENTS = ["/", "/stories/live", "/feeds/latest.atom"]
 
 
@@ -279,10 +274,12 @@ def test_anonymous_documents_come_from_the_cache(edge, coverage, path):
     hits = [until_hit(edge, path)] + [edge.get(path) for _ in range(5)] + [edge.get(path, method="HEAD")]
     assert all(answer.cache == "HIT" for answer in hits), [answer.cache for answer in hits]
     assert all(answer.body == first.body for answer in hits[:-1]) and hits[-1].body == b""
-    # The origin saw none of the hits: a later pass-through request's line is there, theirs are not.
+    # The origin saw none of the hits: the line of a later request that passes through is there,
+    # and theirs are not.
+    checks = edge.origin.requests_for("/healthz")
     assert edge.get("/healthz").status == 200
-    wait_for(lambda: edge.origin.requests_for("/healthz") >= 2, what="the origin's log line for /healthz")
-    assert edge.origin.requests_for(path) <= asked + 1  # at most the one request that filled the cache
+    wait_for(lambda: edge.origin.requests_for("/healthz") > checks, what="the origin's log line for /healthz")
+    assert edge.origin.requests_for(path) == asked
 
 
 @pytest.mark.parametrize("path", DOCUMENTS)
@@ -309,14 +306,13 @@ def withdraw(edge: Edge, token: str, entry_id: int) -> None:
 
 
 @pytest.mark.parametrize("readers", ["steady", "after a quiet spell"])
-def test_a_withdrawal_is_gone_within_shared_seconds_plus_one(edge, runner, coverage, readers):
-    desk = editor(runner)
+def test_a_withdrawal_is_gone_within_shared_seconds_plus_one(edge, editor_token, coverage, readers):
     withdrawn = coverage["updates"][1]
     for path in DOCUMENTS:
         assert "Update 1" in until_hit(edge, path).text
 
     start = time.monotonic()
-    withdraw(edge, desk, withdrawn)
+    withdraw(edge, editor_token, withdrawn)
     deadline = start + SHARED_SECONDS + 1
     if readers == "after a quiet spell":
         # Nobody asks until the bound has passed; the first reader then must not get the stored copy.
@@ -430,7 +426,7 @@ def test_a_reader_with_only_a_csrf_cookie_is_served_from_the_cache(edge, coverag
 
 def test_a_foreign_host_is_refused(edge, coverage):
     for headers, target in [({"Host": "evil.example"}, "/"), ({}, "http://evil.example/feeds/latest.atom")]:
-        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        with pytest.raises(ConnectionError):  # 444: closed without an answer
             edge.get(target, headers=headers)
     for path in DOCUMENTS:
         answer = edge.get(path)
