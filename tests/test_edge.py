@@ -54,6 +54,8 @@ def main_config(work: Path) -> str:
     """Debian's /etc/nginx/nginx.conf in small: the site file is included inside http { }."""
     temp = work / "temp"
     temp.mkdir()
+    # Started by root (as CI is), nginx's workers would run as "nobody", who cannot write the test's
+    # private temporary directories: they stay the user who runs the tests.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
     kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     paths = "\n".join(f"    {kind}_temp_path {temp / kind};" for kind in kinds)
@@ -75,46 +77,72 @@ http {{
 """
 
 
-class Nginx:
-    """nginx as a child process (no daemon), on a free loopback port, in front of origin_port."""
+def _end_with_parent() -> None:
+    """In the child: be sent SIGTERM if the test process dies before it could stop us (Linux)."""
+    import ctypes
+    import signal
 
-    def __init__(self, work: Path, origin_port: int):
-        self.work = work
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        (work / "syndicate.conf").write_text(render_site(self.port, origin_port, work))
-        (work / "nginx.conf").write_text(main_config(work))
-        self.process: subprocess.Popen | None = None
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Server:
+    """A server in a child process on a free loopback port: started until /healthz answers, then stopped."""
+
+    name = "server"
+    port: int
+    error_log: Path
+
+    def command(self) -> tuple[list[str], Path, dict | None]:
+        raise NotImplementedError
 
     def __enter__(self):
-        conf = str(self.work / "nginx.conf")
-        check = subprocess.run([NGINX, "-t", "-p", str(self.work), "-c", conf], capture_output=True, text=True)
-        assert check.returncode == 0, check.stderr
-        self.process = subprocess.Popen([NGINX, "-p", str(self.work), "-c", conf],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        argv, cwd, env = self.command()
+        self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        preexec_fn=_end_with_parent)
         try:
-            wait_for(self._serving, what="nginx")
+            wait_for(self._serving, timeout=30, what=self.name)
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def _serving(self) -> bool:
-        assert self.process.poll() is None, (self.work / "error.log").read_text()
+        assert self.process.poll() is None, self.error_log.read_text() if self.error_log.exists() else ""
         try:
-            return fetch(self.url, "/healthz").status == 200
+            return fetch(f"http://127.0.0.1:{self.port}", "/healthz").status == 200
         except OSError:
             return False
 
     def __exit__(self, *exc):
-        if self.process is None or self.process.poll() is not None:
+        if self.process.poll() is not None:
             return
-        self.process.terminate()  # the master stops its workers
+        self.process.terminate()  # both masters stop their workers on SIGTERM
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+class Nginx(Server):
+    """nginx in the foreground (daemon off) with deploy/nginx.conf, in front of origin_port."""
+
+    name = "nginx"
+
+    def __init__(self, work: Path, origin_port: int):
+        self.work = work
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.error_log = work / "error.log"
+        (work / "syndicate.conf").write_text(render_site(self.port, origin_port, work))
+        (work / "nginx.conf").write_text(main_config(work))
+
+    def command(self):
+        argv = [NGINX, "-p", str(self.work), "-c", str(self.work / "nginx.conf")]
+        check = subprocess.run([*argv, "-t"], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        return argv, self.work, None
 
     def stored(self) -> bytes:
         """Everything nginx has written into its cache directory."""
@@ -124,8 +152,10 @@ class Nginx:
         return "".join(p.read_text() for p in self.work.glob("*.log"))
 
 
-class Gunicorn:
+class Gunicorn(Server):
     """`gunicorn -w 2 wsgi:app` from the project root (so gunicorn.conf.py applies, as in production)."""
+
+    name = "gunicorn"
 
     def __init__(self, env: dict, work: Path):
         self.port = free_port()
@@ -133,37 +163,11 @@ class Gunicorn:
         self.env = {**os.environ, **env}
         self.access_log = work / "gunicorn-access.log"
         self.error_log = work / "gunicorn-error.log"
-        self.process: subprocess.Popen | None = None
 
-    def __enter__(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--access-logfile",
-             str(self.access_log), "--error-logfile", str(self.error_log), "--graceful-timeout", "2", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for(self._serving, timeout=30, what="gunicorn")
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def _serving(self) -> bool:
-        assert self.process.poll() is None, self.error_log.read_text() if self.error_log.exists() else ""
-        try:
-            return fetch(self.url, "/healthz").status == 200
-        except OSError:
-            return False
-
-    def __exit__(self, *exc):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+    def command(self):
+        return [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--access-logfile",
+                str(self.access_log), "--error-logfile", str(self.error_log), "--graceful-timeout", "2",
+                "wsgi:app"], ROOT, self.env
 
     def requests_for(self, path: str) -> int:
         """How many requests for exactly this path (and query) the app has logged."""
