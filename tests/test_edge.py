@@ -169,11 +169,14 @@ class Gunicorn(Server):
                 str(self.access_log), "--error-logfile", str(self.error_log), "--graceful-timeout", "2",
                 "wsgi:app"], ROOT, self.env
 
-    def requests_for(self, path: str) -> int:
-        """How many requests for exactly this path (and query) the app has logged."""
+    def logged(self, path: str) -> list[str]:
+        """The app's access-log lines for GETs of exactly this path (and query)."""
         if not self.access_log.exists():
-            return 0
-        return sum(f'"GET {path} HTTP/' in line for line in self.access_log.read_text().splitlines())
+            return []
+        return [line for line in self.access_log.read_text().splitlines() if f'"GET {path} HTTP/' in line]
+
+    def requests_for(self, path: str) -> int:
+        return len(self.logged(path))
 
 
 @dataclass
@@ -228,10 +231,15 @@ class Answer:
         return {name.strip(): value for name, value in pairs}
 
 
-def fetch(base: str, target: str, *, method: str = "GET", headers: dict | None = None, body=None) -> Answer:
-    """One request on its own connection. `target` is the request line's target, as sent."""
+def fetch(base: str, target: str, *, method: str = "GET", headers: dict | None = None, body=None,
+          source: str | None = None) -> Answer:
+    """One request on its own connection (from the loopback address `source`, if given).
+
+    `target` is the request line's target, as sent.
+    """
     host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=15)
+    connection = http.client.HTTPConnection(host, int(port), timeout=15,
+                                            source_address=(source, 0) if source else None)
     try:
         connection.request(method, target, body=body, headers=headers or {})
         response = connection.getresponse()
@@ -424,6 +432,17 @@ def test_a_reader_with_only_a_csrf_cookie_is_served_from_the_cache(edge, coverag
         with_form = edge.get(path, headers=cookie_header(cookies))
         assert with_form.cache == "HIT" and with_form.body == public.body
         assert not with_form.cookies()
+
+
+# --- the app sees who is asking: the reader's address, not one the reader wrote --------------------
+
+def test_the_app_sees_the_readers_address_and_not_a_forged_one(edge):
+    # The reader comes from 127.0.0.2 (nginx itself talks to the app from 127.0.0.1) and claims to be
+    # someone else. gunicorn logs the address the app settled on (ProxyFix, one trusted proxy).
+    answer = edge.get("/healthz?from=reader", source="127.0.0.2", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert answer.status == 200
+    line = wait_for(lambda: edge.origin.logged("/healthz?from=reader"), what="the app's log line")[0]
+    assert line.startswith("127.0.0.2 ") and "203.0.113.9" not in line
 
 
 # --- a foreign Host changes nothing that others get -------------------------------------------------
