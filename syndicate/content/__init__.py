@@ -48,5 +48,6 @@ def _csp(app: Flask) -> str:
 
         parts = urlsplit(base)
         targets.append(f"{parts.scheme}://{parts.netloc}")
-    return ("default-src 'none'; style-src 'self'; img-src 'self'; form-action " + " ".join(targets)
+    return ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+            "form-action " + " ".join(targets)
             + "; base-uri 'none'; frame-ancestors 'none'")

@@ -32,7 +32,8 @@ def editors():
 def editors_add(name, email):
     """Create an editor; prints the API token (shown once) as the last line."""
     if email is not None:
-        email = normalise_email(email)
+        # Stored lower-cased, and looked up so at the desk: editors never fail on a capital letter.
+        email = (normalise_email(email) or "").lower() or None
         if email is None:
             raise click.BadParameter("give an email address such as name@example.org", param_hint="--email")
     try:
