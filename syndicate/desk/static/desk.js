@@ -55,6 +55,7 @@
 
   // The preview as you type: the server's own rendering and sanitising, and the gazetteer's warnings.
   var section = document.getElementById("preview");
+  var headline = document.getElementById("preview-headline");
   var body = document.getElementById("preview-body");
   var warnings = document.getElementById("preview-warnings");
   var timer = null;
@@ -70,6 +71,7 @@
       return response.ok ? response.json() : null;
     }).then(function (data) {
       if (!data || mine !== asked) return;
+      headline.textContent = form.elements.headline.value.trim() || "(no headline yet)";
       body.innerHTML = data.html;  // sanitised by the server, exactly as it will be stored
       warnings.textContent = "";
       (data.warnings.length ? data.warnings : [null]).forEach(function (text) {
