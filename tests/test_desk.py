@@ -243,6 +243,24 @@ def test_publish_from_the_desk_once_per_form(desk, newsroom, live):
     assert log.count("</strong> published") == 1 and "ana</strong> published" in log
 
 
+def test_embargo_and_syndicate_flag_from_the_desk(app, desk, runner, newsroom, live):
+    key = last_line(runner.invoke(args=["partners", "add", "Partner"]).output)
+    later = (datetime.now(TBILISI) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    hidden = form_values(desk.get(f"/desk/stories/{live}"))
+    embargoed = desk.client.post(f"/desk/stories/{live}/entries", data={
+        **hidden, "headline": "Embargoed", "body": "Not yet.", "syndicate": "on", "embargo": later})
+    hidden = form_values(desk.get(f"/desk/stories/{live}"))
+    private = desk.client.post(f"/desk/stories/{live}/entries", data={**hidden, "headline": "Ours only",
+                                                                       "body": "Not for partners."})
+    assert embargoed.status_code == private.status_code == 303
+    uid = re.search(r"published=([0-9a-f-]+)", embargoed.location).group(1)
+    state = newsroom.client.get(f"/api/entries/{uid}", headers=newsroom.headers).json
+    assert datetime.fromisoformat(state["embargo_until"]).astimezone(TBILISI).strftime("%Y-%m-%dT%H:%M") == later
+    assert entry_count(newsroom, live) == 2  # readers see both at once
+    pulled = newsroom.client.get("/syndication/entries.json", headers={"Authorization": f"Bearer {key}"}).json
+    assert pulled["items"] == []  # partners get neither yet
+
+
 def test_refused_compose_keeps_the_text(desk, newsroom, live):
     hidden = form_values(desk.get(f"/desk/stories/{live}"))
     response = desk.client.post(f"/desk/stories/{live}/entries",

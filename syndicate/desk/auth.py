@@ -66,7 +66,9 @@ def send_link(email: str) -> None:
         return
     url = absolute("desk.signin_link", token=make_token(editor))
     body = render_template("desk/mail/signin.txt", editor=editor, signin_url=url)
-    mail.send(editor.email, f"Sign in to the desk of {current_app.config['SITE_NAME']}", body)
+    to = editor.email
+    db.session.rollback()  # no transaction stays open while the mail goes out
+    mail.send(to, f"Sign in to the desk of {current_app.config['SITE_NAME']}", body)
 
 
 def peek(token: str) -> Editor | None:

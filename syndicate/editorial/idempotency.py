@@ -4,7 +4,8 @@ The answer is stored in the transaction that makes the change, so a client
 whose connection dropped after the commit learns what happened by sending the
 same request again, and a change is never made twice. Keys are per editor and
 bound to the request they first came with: the same key on another request is
-refused rather than answered with something unrelated.
+refused rather than answered with something unrelated. Answers are kept
+for a week (KEEP), then cleared by later writes.
 """
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import json
 import re
 from functools import wraps
 
+from datetime import timedelta
+
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import IdempotentRequest
@@ -24,6 +28,8 @@ from . import service
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
 HEADER = "Idempotency-Key"
+# How long a first answer is kept for retries: far longer than any client's retrying, and bounded.
+KEEP = timedelta(days=7)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -52,6 +58,8 @@ def run_once(editor_id: int, key: str, print_: str, action) -> tuple[int, dict, 
         with service.together():
             status, body = action()
             if 200 <= status < 400:
+                expired = IdempotentRequest.created_at < timeutil.now() - KEEP
+                db.session.execute(delete(IdempotentRequest).where(expired))
                 db.session.add(IdempotentRequest(editor_id=editor_id, key=key, fingerprint=print_, status=status,
                                                  body=json.dumps(body)))
     except IntegrityError:
