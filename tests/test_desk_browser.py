@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
-from browser import CHROMIUM  # noqa: F401  (skips this module without a browser)
+import browser  # noqa: F401  (skips this module without a browser)
 from conftest import last_line
 from servers import LiveServer, free_port
 from test_browser import HEADING_LEVELS, LOW_CONTRAST, UNLABELLED_FIELDS, UNWRAPPED_DATES
@@ -68,7 +68,8 @@ def yesterday(newsroom) -> str:
     slug = f"live-{day.isoformat()}"
     newsroom.story(title=f"Live updates: Day 39 of the war, {day.day} {day.strftime('%B %Y')}", slug=slug,
                    summary="Shelling, convoys and diplomacy: the day as it unfolded.", kind="live",
-                   regions=["nagorno-karabakh"], published_at=datetime.combine(day, time(7), tzinfo=TBILISI).isoformat())
+                   regions=["nagorno-karabakh"],
+                   published_at=datetime.combine(day, time(7), tzinfo=TBILISI).isoformat())
     return slug
 
 
@@ -333,7 +334,8 @@ def check_page(page, name: str, axe: str | None) -> list[str]:
     check(all(b <= a + 1 for a, b in zip(levels, levels[1:])), f"heading levels skip: {levels}")
     check(page.locator("main").count() == 1, "not exactly one main landmark")
     # Dates outside <time>, except in story titles ("Day 40 of the war, 29 November 2026"), which are names.
-    titles = page.evaluate("() => Array.from(document.querySelectorAll('h1, a, p.hint, input')).map(e => e.textContent)")
+    titles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('h1, a, p.hint, input')).map(e => e.textContent)")
     unwrapped = [d for d in page.evaluate(UNWRAPPED_DATES) if not any(d in t for t in titles)]
     check(unwrapped == [], f"dates outside <time>: {unwrapped}")
     check(page.evaluate(UNLABELLED_FIELDS) == [], f"unlabelled fields: {page.evaluate(UNLABELLED_FIELDS)}")

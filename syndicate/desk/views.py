@@ -5,6 +5,7 @@ import re
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from ..editorial import idempotency
 from ..errors import APIError
 from ..extensions import db, limiter
 from . import auth, bp, days, markup, work
@@ -124,8 +125,9 @@ def preview(slug: str):
     html, warnings = work.preview(compose)
     if request.accept_mimetypes.best == "application/json":
         return {"html": html, "warnings": warnings}
+    key = request.form.get("idempotency_key", "")
     return _story_page(story, compose, preview={"html": html, "warnings": warnings},
-                       key=request.form.get("idempotency_key"))
+                       key=key if idempotency.KEY.fullmatch(key) else None)
 
 
 @bp.post("/stories/<slug>/entries")

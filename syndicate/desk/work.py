@@ -14,8 +14,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from ..editorial import idempotency, service
-from ..editorial.api import find_entry
-from ..editorial.documents import entry_etag
+from ..editorial.documents import entry_etag, find_entry
 from ..errors import APIError
 from ..extensions import db
 from ..models import EditorialLog, Editor, Entry, Region, Story

@@ -13,7 +13,7 @@ from ..models import Entry, Story
 from ..urls import absolute
 from . import bp, service
 from .auth import require_editor
-from .documents import entry_etag, entry_state
+from .documents import entry_etag, entry_state, find_entry
 from .idempotency import idempotent
 from .openapi import spec
 from .validate import LANGUAGE, SLUG, Fields, json_body
@@ -142,20 +142,6 @@ def _story(slug: str):
     if story is None:
         raise APIError(404, f"No story with the slug {slug!r}.")
     return story
-
-
-UID = re.compile(r"(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
-ROW_ID = re.compile(r"[0-9]{1,10}")
-
-
-def find_entry(ref: str) -> Entry | None:
-    """An entry by its public id (as feeds and pages show it, with or without urn:uuid:) or its row id."""
-    if match := UID.fullmatch(ref.lower()):
-        return db.session.scalar(select(Entry).where(Entry.uid == match.group(1)))
-    # entry.id is an INTEGER column: PostgreSQL refuses to compare it with anything past 2**31 - 1.
-    if ROW_ID.fullmatch(ref) and int(ref) < 2**31:
-        return db.session.get(Entry, int(ref))
-    return None
 
 
 def _entry(ref: str) -> Entry:

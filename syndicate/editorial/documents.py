@@ -1,10 +1,14 @@
-"""An entry as the API shows it, and its ETag: the version two editors compare before an edit."""
+"""An entry as the API shows it, how it is named, and its ETag: the version two editors compare before an edit."""
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+
+from sqlalchemy import select
 
 from .. import timeutil
+from ..extensions import db
 from ..models import Entry
 
 
@@ -37,3 +41,17 @@ def entry_etag(entry: Entry) -> str:
     """A strong ETag (quotes included) for the entry's current version."""
     raw = json.dumps(entry_state(entry), sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
     return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+UID = re.compile(r"(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+ROW_ID = re.compile(r"[0-9]{1,10}")
+
+
+def find_entry(ref: str) -> Entry | None:
+    """An entry by its public id (as feeds and pages show it, with or without urn:uuid:) or its row id."""
+    if match := UID.fullmatch(ref.lower()):
+        return db.session.scalar(select(Entry).where(Entry.uid == match.group(1)))
+    # entry.id is an INTEGER column: PostgreSQL refuses to compare it with anything past 2**31 - 1.
+    if ROW_ID.fullmatch(ref) and int(ref) < 2**31:
+        return db.session.get(Entry, int(ref))
+    return None

@@ -5,5 +5,6 @@ from .people import Editor, FeedNetwork, Member, Partner, PartnerPull, Signup, S
 
 __all__ = [
     "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story", "SyndicationChange",
-    "EditorialLog", "IdempotentRequest", "Editor", "FeedNetwork", "Member", "Partner", "PartnerPull", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
+    "Editor", "FeedNetwork", "Member", "Partner", "PartnerPull", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
+    "EditorialLog", "IdempotentRequest",
 ]
