@@ -138,7 +138,7 @@ def publish(slug: str):
     if compose.errors:
         return _story_page(story, compose, 422, key=key)
     try:
-        body, replayed = work.publish(g.desk_editor, story, compose, key,
+        body, _ = work.publish(g.desk_editor, story, compose, key,
                                       work.form_fingerprint("POST", request.path, request.form))
     except APIError as exc:
         if exc.error_code != "idempotency_key_reused":
@@ -146,8 +146,8 @@ def publish(slug: str):
         return _story_page(story, compose, 409, message=(
             "This form was already used to publish an update (it is in the list below). "
             "Nothing was published now. To publish this text as another update, press Publish again."))
-    if not replayed:
-        flash("Published. It is on the live page now.")
+    # Said on a resend too: a double click's second answer is the one the browser shows.
+    flash("Published. It is on the live page now.")
     for warning in body.get("warnings", []):
         flash("Gazetteer: " + warning)
     return redirect(body["location"], code=303)
