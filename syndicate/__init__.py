@@ -24,9 +24,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
-    from . import errors, extensions, logs
+    from . import documents, errors, extensions, logs
 
     extensions.init_app(app)
+    documents.init_app(app)
     logs.init_app(app)
     errors.init_app(app)
 
@@ -40,13 +41,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     desk.init_app(app)
     cli.init_app(app)
 
-    # Outermost, so every layer below (the feeds' fast path too) sees the client's address.
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Behind N proxies, the client's address (for rate limits and leak counting) is in X-Forwarded-For.
+        # X-Forwarded-Host is not trusted: links come from SITE_URL alone.
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
     @app.get("/healthz")
     def healthz():

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import timeutil
 from ..extensions import db
 from ..members import mail
+from ..members.auth import mark_signed_in, mark_signed_out
 from ..members.service import normalise_email
 from ..models import Editor, UsedSigninLink
 from ..urls import absolute
@@ -25,7 +26,6 @@ from ..writes import begin_write
 PURPOSE = "syndicate.desk-signin"
 MAX_AGE = 30 * 60
 SESSION_KEYS = ("editor_id", "editor_v")
-MARKER = "signed_in"  # non-secret: tells a front proxy not to serve this browser from its cache
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -121,12 +121,10 @@ def current_editor() -> Editor | None:
 
 
 def set_marker(response) -> None:
-    config = current_app.config
-    response.set_cookie(MARKER, "1", max_age=int(current_app.permanent_session_lifetime.total_seconds()),
-                        path="/", httponly=True, samesite="Lax", secure=bool(config.get("SESSION_COOKIE_SECURE")))
+    mark_signed_in(response)
 
 
 def clear_marker(response) -> None:
     # A member signed in on the same browser keeps the marker: their pages must still bypass shared caches.
     if not session.get("member_id"):
-        response.delete_cookie(MARKER, path="/", httponly=True, samesite="Lax")
+        mark_signed_out(response)

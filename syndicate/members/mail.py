@@ -44,8 +44,13 @@ def _smtp(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def outbox_path() -> Path:
+    """Where mail is written as .eml files when no SMTP server is configured."""
+    return Path(current_app.instance_path) / "outbox"
+
+
 def _outbox(message: EmailMessage) -> Path:
-    outbox = Path(current_app.instance_path) / "outbox"
+    outbox = outbox_path()
     outbox.mkdir(mode=0o700, exist_ok=True)
     stamp = timeutil.now().strftime("%Y%m%dT%H%M%S%f")
     path = outbox / f"{stamp}.eml"

@@ -44,6 +44,9 @@ class Member(db.Model):
     # When the Stripe state now stored was read from Stripe: an older read never overwrites a newer one.
     stripe_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The end of the paid period Stripe last reported: the renewal date, or the last day if it is cancelled.
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Set when the member's feed URL is fetched from unusually many networks.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
