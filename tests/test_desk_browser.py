@@ -13,6 +13,7 @@ it the accessibility test runs every other check and then reports itself skipped
 """
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
 from datetime import datetime, time, timedelta
@@ -343,3 +344,32 @@ def check_page(page, name: str, with_axe: bool) -> list[str]:
         found = axe.violations(page)
         check(found == [], f"axe-core: {found}")
     return problems
+
+
+# ---------------------------------------------------------------- retries racing each other (a server, no browser)
+
+
+def test_concurrent_retries_with_one_idempotency_key_make_one_entry(origin, newsroom, yesterday):
+    """A client that retries before the first answer arrives: every copy gets the same answer, one entry exists."""
+    import threading
+
+    body = json.dumps({"headline": "Sent by an impatient client", "body_text": "Once."}).encode()
+    headers = {**newsroom.headers, "Content-Type": "application/json", "Idempotency-Key": "impatient-1"}
+    start = threading.Barrier(6)
+    answers: list[tuple[int, dict]] = []
+
+    def send():
+        request = urllib.request.Request(f"{origin}/api/stories/{yesterday}/entries", data=body, headers=headers,
+                                         method="POST")
+        start.wait()
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answers.append((answer.status, json.loads(answer.read())))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 6 and {status for status, _ in answers} == {201}
+    assert len({json.dumps(answer, sort_keys=True) for _, answer in answers}) == 1
+    assert [e.title for e in entries_of(newsroom, yesterday)] == ["Sent by an impatient client"]
