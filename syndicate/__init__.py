@@ -31,13 +31,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     logs.init_app(app)
     errors.init_app(app)
 
-    from . import cli, content, editorial, feeds, members, partners
+    from . import cli, content, desk, editorial, feeds, members, partners
 
     content.init_app(app)
     feeds.init_app(app)
     members.init_app(app)
     editorial.init_app(app)
     partners.init_app(app)
+    desk.init_app(app)
     cli.init_app(app)
 
     if app.config["TRUSTED_PROXIES"]:
