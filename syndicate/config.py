@@ -18,12 +18,16 @@ DEFAULTS = {
     "STRIPE_WEBHOOK_SECRET": None,
     "STRIPE_API_BASE": None,
     "STRIPE_PAGE_SIZE": 100,
+    "STRIPE_TIMEOUT": 10,  # seconds for any one call to Stripe
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_USE_TLS": False,
     "MAIL_SENDER": None,
+    "MAIL_TIMEOUT": 10,  # seconds for each step of talking to the mail server
+    "MAIL_RETRY_SECONDS": 30,  # first pause before a failed mail is tried again; doubles each time
+    "MAIL_MAX_ATTEMPTS": 12,  # then the mail is given up (about a day and a half of retries)
     "RATELIMIT_STORAGE_URI": "memory://",
     # Said explicitly: Flask-Limiter's one instance would otherwise keep the last app's choice.
     "RATELIMIT_ENABLED": True,

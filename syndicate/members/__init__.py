@@ -5,8 +5,10 @@ bp = Blueprint("members", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, views  # noqa: F401  (routes register on import)
+    from . import cli, outbox, views  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
+    outbox.init_app(app)
     app.cli.add_command(cli.members)
+    app.cli.add_command(cli.mail)
     app.cli.add_command(cli.tiers)

@@ -37,11 +37,11 @@ def join_submit():
         return render_template("members/join.html", open=False, tiers=tiers, email="", errors={})
     result = joining.start(request.form.get("email", ""), request.form.get("tier", ""))
     if result.errors:
-        return render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
-                               errors=result.errors), 422
-    if result.checkout_url is None:
-        # Already a member: no second subscription; a sign-in link is on its way instead.
-        return render_template("members/signin_sent.html")
+        page = render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
+                               errors=result.errors)
+        if result.unavailable:
+            return page, 503, {"Retry-After": "60"}
+        return page, 422
     return redirect(result.checkout_url, code=303)
 
 
@@ -148,7 +148,6 @@ def stripe_webhook():
         outcome = billing.handle_event(event)
     except stripe_api.StripeUnavailable as exc:
         log.warning("stripe event %s not applied: %s", event.get("id"), exc)
-        raise APIError(503, "Stripe could not be read; deliver the event again.") from None
-    for member_id in outcome.welcome:
-        joining.welcome(member_id)
+        raise APIError(503, "Stripe could not be read; deliver the event again.",
+                       headers={"Retry-After": "60"}) from None
     return {"received": True, "ignored": outcome.ignored}

@@ -1,8 +1,10 @@
 """The database schema. Every table is declared here; Alembic migrations follow it."""
 from .content import Correction, Day, Entry, NamingNote, Place, Region, SiteState, Story, SyndicationChange
 from .people import Editor, FeedNetwork, Member, Partner, PartnerPull, Signup, StripeEvent, Tier, UsedSigninLink
+from .outbox import OutboxMail
 
 __all__ = [
     "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story", "SyndicationChange",
     "Editor", "FeedNetwork", "Member", "Partner", "PartnerPull", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
+    "OutboxMail",
 ]

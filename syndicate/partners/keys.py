@@ -13,7 +13,7 @@ from .. import timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import Partner
-from ..writes import begin_write
+from ..writes import begin_private_write
 
 
 class NameTaken(ValueError):
@@ -33,7 +33,7 @@ def default_license() -> str:
 def add(name: str, license_text: str | None) -> str:
     """Create a partner; returns its key, which is not stored and cannot be shown again."""
     key = "pk_" + secrets.token_urlsafe(32)
-    begin_write()
+    begin_private_write()
     db.session.add(Partner(name=name, key_hash=_hash(key), license=license_text or default_license()))
     try:
         db.session.commit()
@@ -44,7 +44,7 @@ def add(name: str, license_text: str | None) -> str:
 
 
 def revoke(name: str) -> bool:
-    begin_write()
+    begin_private_write()
     partner = db.session.scalar(select(Partner).where(Partner.name == name, Partner.revoked_at.is_(None)))
     if partner is None:
         return False
