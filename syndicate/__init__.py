@@ -47,8 +47,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
+    from . import health
 
+    health.init_app(app)
     return app
