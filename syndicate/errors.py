@@ -133,7 +133,22 @@ def database_unavailable(exc: BaseException):
         return response
 
 
+def refuse_nul() -> None:
+    """NUL never names anything here, and PostgreSQL refuses it in text: answer before any view queries.
+
+    404 for a path holding one (no such page), 400 for a parameter or form field.
+    """
+    if "\x00" in request.path:
+        raise APIError(404, "There is nothing at this address.")
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise APIError(400, "A parameter holds a NUL character.", code="bad_request")
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+            "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        raise APIError(400, "A form field holds a NUL character.", code="bad_request")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
     for kind in _database_trouble():
         app.register_error_handler(kind, database_unavailable)
 

@@ -18,6 +18,7 @@ _SECRET_ENDINGS = ("token", "key", "secret", "password")
 # A name=value pair after ?, &, ; or whitespace, in free text (a URL inside a message).
 _PAIR = re.compile(r"(?P<lead>^|[?&;\s/])(?P<name>[^=&;\s?/\"']{1,64})=(?P<value>[^&\s\"';]+)")
 _SIGNIN = "/signin/"
+_URLISH = re.compile(r"[^\s\"']*/[^\s\"']*")
 _SIGNIN_TEXT = re.compile(r"(/signin/)[^\s?\"']+")
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -81,6 +82,7 @@ def scrub(text: str) -> str:
             return f"{match.group('lead')}{match.group('name')}={SCRUBBED}"
         return match.group(0)
 
+    text = _URLISH.sub(lambda m: scrub_target(m.group()), text)  # paths, however percent-encoded
     return escape_controls(_SIGNIN_TEXT.sub(r"\1" + SCRUBBED, _PAIR.sub(pair, text)))
 
 

@@ -152,6 +152,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None)
     if entry.status != "published":
         raise APIError(409, "This entry was withdrawn and can no longer be edited.", code="withdrawn")
     days = {entry.day}
+    before = _feeds_of(entry)  # a move to another day or region must ping the feeds it left, too
     if fields.headline is not None:
         entry.headline = clean_text(fields.headline)
     if fields.body_html is not None:
@@ -173,7 +174,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None)
         entry.corrections.append(Correction(text=clean_text(correction), created_at=timeutil.now()))
     entry.updated_at = timeutil.now()
     _recount(days)
-    state.bump(*_feeds_of(entry))
+    state.bump(*before, *_feeds_of(entry))
     changes.record(entry)
     db.session.commit()
     return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))

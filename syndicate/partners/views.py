@@ -13,7 +13,8 @@ def _int_arg(name: str, default: int, minimum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < minimum:
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) < minimum:
         raise APIError(400, f"'{name}' must be a whole number of at least {minimum}.", code="bad_request",
                        fields={name: f"must be an integer >= {minimum}"})
     return int(raw)
