@@ -24,11 +24,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
-    from . import errors, extensions, logs
+    from . import errors, extensions, health, logs, metrics
 
     extensions.init_app(app)
     logs.init_app(app)
     errors.init_app(app)
+    metrics.init_app(app)  # early: its clock starts before any other hook runs
+    health.init_app(app)
 
     from . import cli, content, editorial, feeds, members, partners
 
@@ -47,7 +49,4 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import health
-
-    health.init_app(app)
     return app

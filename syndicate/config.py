@@ -47,6 +47,7 @@ DEFAULTS = {
     "ENV": "development",
     "FEED_CACHE_BYTES": 24 * 1024 * 1024,  # per worker: rendered feeds, plain and gzipped
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
     "DB_STATEMENT_TIMEOUT": 5,  # seconds (PostgreSQL): queries, lock waits and connecting give up after this
 }
 

@@ -42,7 +42,7 @@ def wants_json() -> bool:
     A browser says so in Accept (text/html first); a program's */* is not taken for that.
     """
     path = request.path
-    if not (path.startswith(("/api/", "/syndication/", "/stripe/")) or path.endswith(FEED_SUFFIXES)):
+    if not (path.startswith(("/api/", "/syndication/", "/stripe/", "/metrics")) or path.endswith(FEED_SUFFIXES)):
         return False
     accept = request.accept_mimetypes
     return accept.best_match(["application/json", "text/html"]) != "text/html"
@@ -55,6 +55,8 @@ def realm() -> str:
         return "editors"
     if path.startswith("/syndication/"):
         return "partners"
+    if path == "/metrics":
+        return "metrics"
     return "members"
 
 

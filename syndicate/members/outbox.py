@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import timeutil
 from ..extensions import db
+from ..metrics import MAIL
 from ..models import OutboxMail
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def drain(limit: int = 200, stopping=lambda: False) -> Drained:
         if stopping():
             break
         outcome = deliver(row_id)
+        MAIL.labels(outcome).inc()
         result.sent += outcome == "sent"
         result.failed += outcome == "failed"
     # A row another sender holds is due again when its lease runs out, not before.

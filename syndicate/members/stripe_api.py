@@ -13,8 +13,9 @@ from flask import current_app, has_request_context
 
 from .. import timeutil
 
-# Pinned so a change of the account's default API version cannot change the shapes we read.
-API_VERSION = "2024-06-20"
+# Pinned so a change of the account's default API version cannot change the shapes we read. It is the
+# version stripe-python 16 is built for: pyproject.toml bounds stripe to that major, and they move together.
+API_VERSION = "2026-10-28.endive"
 
 
 class StripeUnavailable(Exception):

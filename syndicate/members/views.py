@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from ..errors import APIError
 from ..extensions import csrf, db, limiter
+from ..metrics import WEBHOOKS
 from ..models import Member, Tier
 from ..urls import absolute
 from . import billing, bp, join as joining, signin, stripe_api
@@ -143,11 +144,15 @@ def stripe_webhook():
     try:
         event = stripe_api.construct_event(request.get_data(), request.headers.get("Stripe-Signature", ""))
     except (ValueError, stripe.SignatureVerificationError):
+        WEBHOOKS.labels("unverified", "bad_signature").inc()
         raise APIError(400, "The Stripe-Signature does not verify.", code="bad_signature") from None
+    kind = event.get("type") if event.get("type") in billing.HANDLERS else "other"
     try:
         outcome = billing.handle_event(event)
     except stripe_api.StripeUnavailable as exc:
+        WEBHOOKS.labels(kind, "unavailable").inc()
         log.warning("stripe event %s not applied: %s", event.get("id"), exc)
         raise APIError(503, "Stripe could not be read; deliver the event again.",
                        headers={"Retry-After": "60"}) from None
+    WEBHOOKS.labels(kind, "ignored" if outcome.ignored else "applied").inc()
     return {"received": True, "ignored": outcome.ignored}

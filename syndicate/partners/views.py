@@ -5,6 +5,7 @@ from flask import Response, current_app, request
 
 from ..errors import APIError
 from ..extensions import limiter
+from ..metrics import PARTNER_PULLS
 from ..feeds.writers import MEDIA_TYPES, render
 from . import bp, changes, feed, keys
 
@@ -32,6 +33,7 @@ def entries(fmt: str):
         pulled = feed.pull(partner, since, limit, fmt, limit_given="limit" in request.args)
     except changes.UnknownCursor as exc:
         raise APIError(400, str(exc), code="unknown_cursor", fields={"since": "is ahead of the change log"}) from None
+    PARTNER_PULLS.labels(fmt).inc()
     response = Response(render(pulled.doc, fmt), content_type=MEDIA_TYPES[fmt])
     response.headers["Cache-Control"] = "private, no-store"
     return response
