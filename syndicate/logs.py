@@ -110,12 +110,6 @@ def init_app(app: Flask) -> None:
     install(app.logger)
     install(logging.getLogger("werkzeug"))
     root = logging.getLogger()
-    if not root.handlers:
-        # Under gunicorn nothing configures the root logger, and Python's last-resort handler
-        # would print the app's warnings unfiltered: give them a handler that scrubs.
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
     install(root)
 
 
