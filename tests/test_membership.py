@@ -300,3 +300,71 @@ def test_forms_need_csrf(site):
     status, _, _ = Browser(site.url).request("/join", {"email": "x@example.org", "tier": "1"})
     assert status == 400
     assert Browser(site.url).request("/signin", {"email": "x@example.org"})[0] == 400
+
+
+def test_sync_never_writes_back_what_a_webhook_overtook(localstripe, database_url, tmp_path):
+    """A sync reads a page (active); a cancellation webhook is applied before the sync applies the page:
+    the page is older than the cancellation, so the member stays canceled."""
+    import json
+
+    import stripe
+    from werkzeug.wrappers import Request, Response
+
+    from conftest import STRIPE_KEY, close_app, make_config
+    from servers import LiveServer, free_port
+    from stripe_standin import sign
+    from syndicate import create_app
+    from syndicate.extensions import db
+    from syndicate.models import Member
+
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": localstripe.url})
+    plan = f"plan_{uuid.uuid4().hex[:10]}"
+    client.v1.plans.create({"id": plan, "amount": 500, "currency": "eur", "interval": "month",
+                            "product": {"name": plan}})
+    localstripe.register_webhook("http://127.0.0.1:9/nowhere", "whsec_other")  # events come by hand here
+    email = f"overtaken-{uuid.uuid4().hex[:6]}@example.org"
+    customer = client.v1.customers.create({"email": email})
+    card = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    client.v1.payment_methods.attach(card.id, {"customer": customer.id})
+    client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+    subscription = client.v1.subscriptions.create({"customer": customer.id, "items": [{"plan": plan}]})
+
+    port = free_port()
+    app = create_app(make_config(database_url, STRIPE_SECRET_KEY=STRIPE_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                                 STRIPE_API_BASE=f"http://127.0.0.1:{port}"), instance_path=str(tmp_path / "i"))
+    def run(*args) -> str:
+        result = app.test_cli_runner().invoke(args=list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("tiers", "add", "--name", "Supporter", "--price", plan)
+    overtaken = []
+
+    def proxy(environ, start_response):
+        """Stripe as seen by the app; the first subscription list it is given is overtaken by a cancellation."""
+        request = Request(environ)
+        forward = urllib.request.Request(localstripe.url + request.full_path.rstrip("?"), method=request.method,
+                                         data=request.get_data() or None, headers={
+                                             "Authorization": request.headers.get("Authorization", ""),
+                                             "Content-Type": request.headers.get("Content-Type", "")})
+        with urllib.request.urlopen(forward, timeout=10) as answer:
+            body, status = answer.read(), answer.status
+        if request.path == "/v1/subscriptions" and request.method == "GET" and not overtaken:
+            overtaken.append(True)
+            cancelled = client.v1.subscriptions.cancel(subscription.id).to_dict()
+            payload = json.dumps({"id": "evt_overtaking", "type": "customer.subscription.deleted",
+                                  "data": {"object": cancelled}}).encode()
+            hook = app.test_client().post("/stripe/webhook", data=payload, headers={
+                "Content-Type": "application/json", "Stripe-Signature": sign(payload, WEBHOOK_SECRET)})
+            assert hook.status_code == 200
+        return Response(body, status=status, content_type="application/json")(environ, start_response)
+
+    with LiveServer(proxy, port):
+        output = run("members", "sync")
+    assert overtaken and "subscriptions applied" in output
+    with app.app_context():
+        status = db.session.scalar(db.select(Member.status).where(Member.email == email))
+        db.session.remove()
+    close_app(app)
+    assert status == "canceled"
