@@ -24,29 +24,31 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
-    from . import errors, extensions, health, logs, metrics
+    from . import documents, errors, extensions, health, logs, metrics
 
     extensions.init_app(app)
+    documents.init_app(app)
     logs.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)  # early: its clock starts before any other hook runs
     health.init_app(app)
 
-    from . import cli, content, editorial, feeds, members, partners
+    from . import cli, content, desk, editorial, feeds, members, partners
 
     content.init_app(app)
     feeds.init_app(app)
     members.init_app(app)
     editorial.init_app(app)
     partners.init_app(app)
+    desk.init_app(app)
     cli.init_app(app)
 
-    # Outermost, so every layer below (the feeds' fast path too) sees the client's address.
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Behind N proxies, the client's address (for rate limits and leak counting) is in X-Forwarded-For.
+        # X-Forwarded-Host is not trusted: links come from SITE_URL alone.
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
     return app

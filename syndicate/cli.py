@@ -1,6 +1,8 @@
 """The `syndicate` command: a Flask CLI group with the project's own commands."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -42,19 +44,24 @@ def init_command():
 @with_appcontext
 def demo_command(host, port, no_serve):
     """Create the database, load the demo newsroom (idempotent) and serve it."""
-    from .demo import load_demo
+    from .demo import load_demo, welcome_lines
 
     upgrade_database()
-    created = load_demo()
-    click.echo("Demo newsroom loaded." if created else "Demo newsroom already loaded; nothing added.")
+    loaded = load_demo()
+    app = current_app._get_current_object()
+    if not os.environ.get("SYNDICATE_SITE_URL"):
+        # Links (feeds, mail) point where the demo itself serves, unless the operator said otherwise.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        app.config["SITE_URL"] = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    for line in welcome_lines(loaded):
+        click.echo(line)
     if no_serve:
         return
     from werkzeug.serving import run_simple
 
     from .logs import ScrubbingRequestHandler
 
-    app = current_app._get_current_object()
-    click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    click.echo(f"\nServing on {app.config['SITE_URL']}/ (Ctrl-C stops it)")
     # app.run() is ignored inside a Flask CLI command, so serve with werkzeug directly.
     run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=ScrubbingRequestHandler)
 

@@ -45,11 +45,19 @@ DEFAULTS = {
     "PARTNER_LICENSE": None,
     "WEBSUB_RETRIES": 5,
     "ENV": "development",
-    "FEED_CACHE_BYTES": 24 * 1024 * 1024,  # per worker: rendered feeds, plain and gzipped
+    # Per worker: rendered pages and feeds, plain and gzipped, bounded by bytes and by count.
+    "DOCUMENT_CACHE_BYTES": 24 * 1024 * 1024,
+    "DOCUMENT_CACHE_ITEMS": 2000,
+    "SHARED_CACHE_SECONDS": 2,
+    "PAGE_SIZE": 30,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
     "DB_STATEMENT_TIMEOUT": 5,  # seconds (PostgreSQL): queries, lock waits and connecting give up after this
 }
+
+
+# Where `syndicate demo` serves by default, and the link base when nothing else is said.
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(RuntimeError):
@@ -85,11 +93,18 @@ def load(app: Flask, test_config: dict | None) -> None:
         cfg["TZ"] = ZoneInfo(cfg["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"SYNDICATE_TIMEZONE {cfg['TIMEZONE']!r} is not a known time zone") from exc
-    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "GRACE_DAYS", "TOKEN_NETWORK_LIMIT", "TRUSTED_PROXIES"):
+    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "GRACE_DAYS", "TOKEN_NETWORK_LIMIT", "TRUSTED_PROXIES",
+                 "SHARED_CACHE_SECONDS", "DOCUMENT_CACHE_BYTES", "DOCUMENT_CACHE_ITEMS"):
         if not isinstance(cfg[name], int) or cfg[name] < 0:
             raise ConfigError(f"SYNDICATE_{name} must be a non-negative integer")
-    if cfg["SITE_URL"]:
-        cfg["SITE_URL"] = cfg["SITE_URL"].rstrip("/")
+    if not isinstance(cfg["PAGE_SIZE"], int) or cfg["PAGE_SIZE"] < 1:
+        raise ConfigError("SYNDICATE_PAGE_SIZE must be a positive integer")
+    if not cfg["SITE_URL"]:
+        # Links in cached feeds and in mail must never come from a request's Host header.
+        if cfg["ENV"] == "production":
+            raise ConfigError("SYNDICATE_SITE_URL is required when SYNDICATE_ENV=production")
+        cfg["SITE_URL"] = DEVELOPMENT_SITE_URL
+    cfg["SITE_URL"] = cfg["SITE_URL"].rstrip("/")
     # Browsers and feed readers never need the session cookie cross-site. Assigned: Flask's own
     # defaults already hold the key (as None), so setdefault would change nothing.
     if not cfg.get("SESSION_COOKIE_SAMESITE"):

@@ -93,10 +93,28 @@ def plain_text(value: str) -> str:
     return _html.unescape(html_to_text(value))
 
 
-def teaser(value: str, words: int = 30) -> str:
-    """The opening words of a gated entry: never more than a third of it, so a short update stays closed."""
-    all_words = plain_text(value).split()
-    keep = min(words, len(all_words) // 3)
-    if keep < 6:
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def teaser(text: str, words: int = 40) -> str:
+    """The opening of a gated entry, long enough to judge it by: a sentence or two.
+
+    It never gives away more than half of the entry, so a short update stays closed
+    (no teaser at all when even one sentence would be too much).
+    """
+    all_words = text.split()
+    limit = min(words, len(all_words) // 2)
+    if limit < 8:
         return ""
-    return " ".join(all_words[:keep]).rstrip(",;:.") + "…"
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        sentence_words = sentence.split()
+        if len(kept) + len(sentence_words) > limit:
+            break
+        kept += sentence_words
+        if len(kept) >= 15:
+            break
+    if len(kept) >= 8:
+        return " ".join(kept)
+    # No sentence ends early enough: cut at a word, and say so.
+    return " ".join(all_words[:limit]).rstrip(",;:.") + "…"

@@ -31,8 +31,19 @@ def day_bounds(day: date, zone: ZoneInfo | None = None) -> tuple[datetime, datet
 
 
 def display(moment: datetime) -> str:
-    """How a reader sees a time: '04 Nov 2020, 18:30' in newsroom time."""
-    return moment.astimezone(tz()).strftime("%d %b %Y, %H:%M")
+    """How a reader sees a time: '04 Nov 2020, 18:30 GMT+4' in newsroom time, its zone said."""
+    local = moment.astimezone(tz())
+    return f"{local.strftime('%d %b %Y, %H:%M')} {zone_label(local.utcoffset())}"
+
+
+def zone_label(offset: timedelta | None) -> str:
+    """An offset as readers everywhere understand it: GMT+4, GMT-3:30, GMT."""
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    if minutes == 0:
+        return "GMT"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def display_day(day: date) -> str:

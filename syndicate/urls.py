@@ -1,14 +1,9 @@
-"""Absolute links, from SYNDICATE_SITE_URL when set, else from the request."""
-from flask import current_app, has_request_context, request, url_for
-
-# Where `syndicate demo` serves: the base for links made outside a request when SITE_URL is unset.
-DEVELOPMENT_ROOT = "http://127.0.0.1:5000"
+"""Absolute links, always from SYNDICATE_SITE_URL: never from a request's Host or X-Forwarded-Host."""
+from flask import current_app, has_request_context, url_for
 
 
 def site_root() -> str:
-    if current_app.config["SITE_URL"]:
-        return current_app.config["SITE_URL"]
-    return request.host_url.rstrip("/") if has_request_context() else DEVELOPMENT_ROOT
+    return current_app.config["SITE_URL"]
 
 
 def absolute(endpoint: str, **values) -> str:

@@ -89,11 +89,9 @@ def app(database_url, tmp_path, app_config):
 
 def close_app(app) -> None:
     """Let go of every database connection an app holds, so the next test can empty the tables."""
-    from syndicate.content import pulse
     from syndicate.members import outbox
 
     outbox.sender(app).stop()
-    pulse.close_all(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -183,6 +181,19 @@ def member_token(runner, email="reader@example.org", *extra) -> str:
     result = runner.invoke(args=["members", "comp", email, *extra])
     assert result.exit_code == 0, result.output
     return last_line(result.output)
+
+
+def sign_in(client, runner, email="reader@example.org") -> None:
+    """A browser session as /signin/<token> leaves it (the member's id and token version)."""
+    member_token(runner, email)
+    from syndicate.extensions import db
+    from syndicate.models import Member
+
+    with client.application.app_context():
+        member = db.session.scalar(db.select(Member).where(Member.email == email))
+        ids = member.id, member.token_version
+    with client.session_transaction() as session:
+        session["member_id"], session["member_v"] = ids
 
 
 # --- membership: localstripe, the Checkout stand-in, SMTP and the app served over HTTP -------------

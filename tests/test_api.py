@@ -25,7 +25,7 @@ def test_create_story_and_entry(client, newsroom):
     assert story["url"] == f"{SITE}/stories/live-updates-day-39"
     entry = newsroom.entry(story["slug"], headline="Convoy crosses", body_html="<p>Eleven lorries.</p>",
                            published_at="2026-11-04T18:30:00+04:00", key_event=True)
-    assert entry["url"].startswith(f"{SITE}/stories/live-updates-day-39#entry-")
+    assert entry["url"].startswith(f"{SITE}/stories/live-updates-day-39/updates/")
     assert entry["warnings"] == []
     item = client.get("/stories/live-updates-day-39/feed.json").json["items"][0]
     assert item["date_published"] == "2026-11-04T14:30:00+00:00"  # stored UTC, offset honoured

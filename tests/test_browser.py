@@ -37,9 +37,9 @@ OLD_CLOSING_LINE = "The bakery on Gagarin Street kept its ovens burning through 
 
 
 def stamp(moment: datetime) -> str:
-    """'04 Nov 2020, 18:30' in newsroom time, written out here rather than borrowed from the app."""
+    """'04 Nov 2020, 18:30 GMT+4' in newsroom time, written out here rather than borrowed from the app."""
     local = moment.astimezone(TBILISI)
-    return f"{local.day:02d} {MONTHS[local.month - 1][:3]} {local.year}, {local.hour:02d}:{local.minute:02d}"
+    return f"{local.day:02d} {MONTHS[local.month - 1][:3]} {local.year}, {local.hour:02d}:{local.minute:02d} GMT+4"
 
 
 def day_label(day: date) -> str:
@@ -167,7 +167,7 @@ def coverage(newsroom) -> Coverage:
         created = newsroom.entry(latest, headline=headline, published_at=moment.astimezone(offset).isoformat(),
                                  **fields)
         updates.append({"headline": headline, "published": moment, "id": created["id"],
-                        "anchor": created["url"].split("#", 1)[1], "key_event": fields.get("key_event", False),
+                        "anchor": "entry-" + created["url"].rsplit("/", 1)[1], "key_event": fields.get("key_event", False),
                         "withdrawn": headline == WITHDRAWN_HEADLINE})
     by_headline = {u["headline"]: u for u in updates}
 
@@ -290,7 +290,7 @@ def test_live_day_page(browse, coverage, live_server):
             marked = "key event" in text.lower()
             assert marked == update["key_event"], f"{update['headline']}: key event marked {marked}"
     assert [t.split(", ")[1] for t in (page.locator(f"#{u['anchor']} time").first.inner_text()
-                                      for u in coverage.updates)] == ["21:15", "18:30", "13:40", "11:20", "09:05"]
+                                      for u in coverage.updates)] == [f"{t} GMT+4" for t in ("21:15", "18:30", "13:40", "11:20", "09:05")]
 
     key = page.locator(f"#{next(u['anchor'] for u in coverage.updates if u['key_event'])}")
     assert key.get_by_text("Key event", exact=False).is_visible()

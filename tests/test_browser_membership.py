@@ -133,6 +133,9 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
         # New feed addresses: the shown URL changes, the old one dies at once.
         old_token = old_atom.split("token=", 1)[1]
         assert archive_status(site, day, old_token) == 200
+        page.get_by_role("button", name="Make new feed addresses").click()  # unconfirmed: the form stays
+        assert archive_status(site, day, old_token) == 200
+        page.get_by_label("I understand that my old feed addresses will stop working").check()
         with page.expect_navigation(wait_until="load"):
             page.get_by_role("button", name="Make new feed addresses").click()
         assert page.url == site.url + "/account"

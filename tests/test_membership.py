@@ -265,6 +265,8 @@ def test_join_checkout_signin_and_account(site):
     old_token = feed_url.split("token=")[1]
     assert archive_status(site, day, old_token) == 200
     status, _, _ = browser.request("/account/token", {"csrf_token": browser.csrf("/account")})
+    assert status == 303 and archive_status(site, day, old_token) == 200  # not confirmed: nothing changed
+    status, _, _ = browser.request("/account/token", {"csrf_token": browser.csrf("/account"), "confirm": "yes"})
     assert status == 303
     assert archive_status(site, day, old_token) == 401
     new_token = re.search(r"latest\.atom\?token=([^<]+)</code>", browser.request("/account")[2]).group(1)

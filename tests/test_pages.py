@@ -37,7 +37,7 @@ def test_live_day_page(client, live):
     for stamp, shown in times[:3]:
         local = datetime.fromisoformat(stamp)
         assert local.utcoffset() == timedelta(hours=4)
-        assert shown == local.strftime("%d %b %Y, %H:%M")
+        assert shown == local.strftime("%d %b %Y, %H:%M") + " GMT+4"  # the zone is said
 
 
 def test_json_ld(client, live):
@@ -83,3 +83,91 @@ def test_unknown_page_is_a_friendly_404(client):
 
 def test_join_says_memberships_are_not_open_without_stripe(client):
     assert "not open yet" in client.get("/join").get_data(as_text=True)
+
+
+@pytest.fixture
+def long_day(app, newsroom):
+    """Eight updates on one live day, three to a page; the oldest is a key event, one was withdrawn."""
+    app.config["PAGE_SIZE"] = 3
+    newsroom.story(title="Day 40", slug="day-40", published_at=ago(hours=10))
+    made = [newsroom.entry("day-40", headline=f"Update {n}", key_event=n == 0, published_at=ago(minutes=300 - n))
+            for n in range(8)]
+    newsroom.withdraw(made[5]["id"], reason="source safety", public_note="Removed for safety.")
+    return [m["url"].rsplit("/", 1)[1] for m in made]  # public ids, oldest first
+
+
+def headlines(html: str) -> list[str]:
+    return re.findall(r'<h2 class="headline">([^<]+)</h2>', html)
+
+
+def test_live_day_is_paged_with_key_events_first(client, long_day):
+    first = client.get("/stories/day-40").get_data(as_text=True)
+    assert headlines(first) == ["Update 7", "Update 6"]  # and Update 5's withdrawal note
+    assert "Removed for safety." in first
+    key_events = first[first.index('id="key-events-heading"'):first.index('<ol class="entries">')]
+    assert f'href="/stories/day-40/updates/{long_day[0]}"' in key_events and "Update 0" in key_events
+    assert re.search(r'Last updated <time datetime="[^"]+">', first)
+    assert 'rel="next" href="/stories/day-40?page=2"' in first
+    second = client.get("/stories/day-40?page=2").get_data(as_text=True)
+    assert headlines(second) == ["Update 4", "Update 3", "Update 2"]
+    assert 'rel="prev" href="/stories/day-40"' in second and "key-events-heading" not in second
+    assert headlines(client.get("/stories/day-40?page=3").get_data(as_text=True)) == ["Update 1", "Update 0"]
+    for page in ("4", "0", "-1", "abc", "²", "1e3", ""):
+        assert client.get(f"/stories/day-40?page={page}").status_code == 404, page
+
+
+def test_permalinks_lead_to_the_page_that_holds_the_update(client, long_day):
+    for index, page in ((7, None), (4, 2), (0, 3)):
+        response = client.get(f"/stories/day-40/updates/{long_day[index]}")
+        assert response.status_code == 302
+        query = f"?page={page}" if page else ""
+        assert response.headers["Location"] == f"/stories/day-40{query}#entry-{long_day[index]}"
+        target = client.get(f"/stories/day-40{query}").get_data(as_text=True)
+        assert f'id="entry-{long_day[index]}"' in target
+    assert client.get(f"/stories/day-40/updates/{long_day[5]}").status_code == 302  # its note stands in
+    assert client.get("/stories/day-40/updates/not-an-update").status_code == 404
+    assert client.get(f"/stories/other/updates/{long_day[0]}").status_code == 404
+    assert client.get("/stories/day-40/updates/%00").status_code == 404
+
+
+def test_json_ld_holds_what_the_page_shows(client, long_day):
+    html = client.get("/stories/day-40?page=2").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert [u["headline"] for u in data["liveBlogUpdate"]] == ["Update 4", "Update 3", "Update 2"]
+    assert data["liveBlogUpdate"][0]["url"].endswith(f"/stories/day-40/updates/{long_day[4]}")
+    assert data["liveBlogUpdate"][0]["articleBody"] == "Reporting from the ground."
+
+
+def test_json_ld_cannot_be_ended_by_a_title(client, newsroom):
+    title = 'Crisis </script><!--<script> & "quotes"'
+    newsroom.story(title=title, slug="hostile", summary="<b>bold</b> & more")
+    newsroom.entry("hostile", headline="</script><script>alert(1)</script>")
+    html = client.get("/stories/hostile").get_data(as_text=True)
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in script and ">" not in script and "&" not in script
+    data = json.loads(script)
+    assert data["headline"] == title and data["description"] == "<b>bold</b> & more"
+    assert data["liveBlogUpdate"][0]["headline"] == "</script><script>alert(1)</script>"
+
+
+def test_day_pages_carry_the_naming_note(client, live):
+    local_now = datetime.now(timezone(timedelta(hours=4)))
+    day = (local_now - timedelta(hours=3)).date().isoformat()
+    assert "Our note on naming." in client.get(f"/archive/{day}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/stories/%00", "/stories/a%00b/feed.json", "/regions/x%00/feed.rss",
+                                  "/stories/%ED%A0%80", "/regions/%F0%9F%92%A5/feed.atom"])
+def test_odd_characters_in_paths_are_not_found(client, live, path):
+    assert client.get(path).status_code == 404
+
+
+def test_join_shows_tiers_even_while_payments_are_not_configured(client, runner):
+    runner.invoke(args=["tiers", "add", "--name", "Supporter", "--price", "price_a", "--amount", "500",
+                        "--currency", "eur", "--interval", "month"])
+    runner.invoke(args=["tiers", "add", "--name", "Sustainer", "--price", "price_b", "--amount", "5000",
+                        "--currency", "eur", "--interval", "year"])
+    html = client.get("/join").get_data(as_text=True)
+    assert "Supporter</strong>: 5.00 EUR a month" in html and "Sustainer</strong>: 50.00 EUR a year" in html
+    assert "Payments are not configured" in html and "<form" not in html.split("<main", 1)[1]
+    assert "Already a member?" in html and 'class="banner"' not in html

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(timeutil.display, "display")
     app.add_template_filter(lambda moment: timeutil.display_day(timeutil.local_day(moment)), "day_label")
     app.add_template_filter(lambda moment: timeutil.local_day(moment).isoformat(), "local_date")
+    app.add_template_filter(timeutil.display_day, "day_text")
 
     @app.after_request
     def _page_headers(response):
@@ -48,5 +49,7 @@ def _csp(app: Flask) -> str:
 
         parts = urlsplit(base)
         targets.append(f"{parts.scheme}://{parts.netloc}")
-    return ("default-src 'none'; style-src 'self'; img-src 'self'; form-action " + " ".join(targets)
+    # Scripts only from here (the live day's "new updates" offer), and they may only ask this host.
+    return ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+            "form-action " + " ".join(targets)
             + "; base-uri 'none'; frame-ancestors 'none'")

@@ -10,7 +10,8 @@ from markupsafe import Markup
 from .. import timeutil
 from ..access import Reader, may_read
 from ..models import Entry, Story
-from ..text import plain_text, teaser
+from ..text import teaser
+from ..urls import absolute
 from .state import Note, Snapshot
 
 
@@ -26,6 +27,10 @@ class EntryView:
         return f"entry-{self.entry.uid}"
 
     @property
+    def permalink(self) -> str:
+        return absolute("content.update", slug=self.entry.story.slug, uid=self.entry.uid)
+
+    @property
     def time_display(self) -> str:
         return timeutil.display(self.entry.published_at)
 
@@ -35,7 +40,7 @@ class EntryView:
 
     @property
     def teaser(self) -> str:
-        return teaser(self.entry.body_html)
+        return teaser(self.entry.body_text)
 
     @property
     def body(self) -> Markup:
@@ -65,7 +70,7 @@ def story_note(story: Story, views: list[EntryView], snap: Snapshot) -> Note | N
 
 
 def json_ld(story: Story, views: list[EntryView], url: str, publisher: str) -> Markup:
-    """schema.org LiveBlogPosting or NewsArticle, marking the parts that are for members."""
+    """schema.org LiveBlogPosting or NewsArticle for the updates a page shows, marking those for members."""
     visible = [v for v in views if not v.withdrawn]
     free = all(v.readable for v in visible)
     data = {
@@ -90,16 +95,32 @@ def json_ld(story: Story, views: list[EntryView], url: str, publisher: str) -> M
             {
                 "@type": "BlogPosting",
                 "headline": v.entry.headline,
-                "url": f"{url}#{v.anchor}",
+                "url": v.permalink,
                 "datePublished": timeutil.iso(v.entry.published_at),
                 "dateModified": timeutil.iso(v.entry.updated_at),
                 "isAccessibleForFree": v.readable,
-                **({"articleBody": plain_text(v.entry.body_html)} if v.readable else {}),
+                **({"articleBody": v.entry.body_text} if v.readable else {}),
             }
             for v in visible
         ]
-    # "</" inside a script block would end it early.
-    return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+    # No text may end the script block or open a comment in it: <, > and & are written as escapes.
+    text = json.dumps(data, ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def gating(views: list[EntryView]) -> dict:
+    """Whether a page holds updates for members, and whether that is all it holds.
+
+    A page with its own invitation to join needs no banner saying the same above it.
+    """
+    visible = [v for v in views if not v.withdrawn]
+    gated = [v for v in visible if not v.readable]
+    return {"gated": bool(gated), "all_gated": bool(gated) and len(gated) == len(visible), "hide_banner": bool(gated)}
+
+
+def day_note(views: list[EntryView]) -> Note | None:
+    """The note above a day page: the first covered update's, in its story's language."""
+    return next((v.naming_note for v in views if v.naming_note and not v.withdrawn), None)
 
 
 def day_label(day: date) -> str:

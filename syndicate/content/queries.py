@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..access import Reader
@@ -33,18 +33,39 @@ def _newest_first(query: Select) -> Select:
     return query.order_by(Entry.published_at.desc(), Entry.id.desc())
 
 
+def storable(value: str) -> bool:
+    """Whether a value from a URL can be compared in the database at all.
+
+    PostgreSQL refuses NUL in text, and no driver can send a lone surrogate: such a value
+    names nothing, so it is a 404 without asking.
+    """
+    return "\x00" not in value and value.isprintable() and _encodes(value)
+
+
+def _encodes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def get_story(slug: str) -> Story:
-    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    story = db.session.scalar(select(Story).where(Story.slug == slug)) if storable(slug) else None
     if story is None:
         abort(404, "No story has that address.")
     return story
 
 
 def get_region(slug: str) -> Region:
-    region = db.session.scalar(select(Region).where(Region.slug == slug))
+    region = db.session.scalar(select(Region).where(Region.slug == slug)) if storable(slug) else None
     if region is None:
         abort(404, "No region has that address.")
     return region
+
+
+def all_regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
 def latest(reader: Reader, snap: Snapshot, limit: int) -> list[Entry]:
@@ -77,17 +98,45 @@ def story_has_entries(story: Story) -> bool:
     return db.session.scalar(select(exists().where(Entry.story_id == story.id, PUBLISHED)))
 
 
-def story_page_entries(story: Story) -> list[Entry]:
-    """Everything a story page lists: published entries, and withdrawn ones that left a public note."""
-    query = select(Entry).where(
-        Entry.story_id == story.id,
-        or_(PUBLISHED, Entry.withdrawn_note.is_not(None)),
-    )
+LISTED = or_(PUBLISHED, Entry.withdrawn_note.is_not(None))  # what pages show: withdrawals leave their note
+
+
+def story_page_entries(story: Story, offset: int = 0, limit: int | None = None) -> list[Entry]:
+    """What a story page lists, newest first: published entries, and withdrawn ones that left a public note."""
+    query = _newest_first(select(Entry).where(Entry.story_id == story.id, LISTED)).offset(offset)
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def story_page_count(story: Story) -> int:
+    return db.session.scalar(select(func.count()).select_from(Entry).where(Entry.story_id == story.id, LISTED))
+
+
+def key_events(story: Story) -> list[Entry]:
+    query = select(Entry).where(Entry.story_id == story.id, PUBLISHED, Entry.key_event.is_(True))
     return list(db.session.scalars(_newest_first(query)))
 
 
+def last_updated(story: Story):
+    """When anything readers see of the story last changed: an update added, edited or withdrawn."""
+    newest = db.session.scalar(select(func.max(Entry.updated_at)).where(Entry.story_id == story.id, LISTED))
+    return max(newest, story.updated_at) if newest else story.updated_at
+
+
+def listed_entry(story: Story, uid: str) -> Entry | None:
+    if not storable(uid) or len(uid) > 36:
+        return None
+    return db.session.scalar(select(Entry).where(Entry.story_id == story.id, Entry.uid == uid, LISTED))
+
+
+def newer_than(story: Story, entry: Entry) -> int:
+    """How many listed entries come before this one on the story's pages."""
+    newer = or_(Entry.published_at > entry.published_at,
+                and_(Entry.published_at == entry.published_at, Entry.id > entry.id))
+    return db.session.scalar(select(func.count()).select_from(Entry).where(Entry.story_id == story.id, LISTED, newer))
+
+
 def day_page_entries(day: date) -> list[Entry]:
-    query = select(Entry).join(Entry.story).where(Entry.day == day, or_(PUBLISHED, Entry.withdrawn_note.is_not(None)))
+    query = select(Entry).join(Entry.story).where(Entry.day == day, LISTED)
     return list(db.session.scalars(_newest_first(query)))
 
 

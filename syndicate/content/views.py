@@ -1,36 +1,64 @@
-"""Reader-facing pages. Views read the request, ask queries and pages, and render."""
+"""Reader-facing pages: each rendered once per content version and kind of reader, then reused."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+import re
+from typing import Callable
 
-from .. import timeutil
+from flask import abort, current_app, redirect, render_template, request, url_for
+
+from .. import documents, timeutil
 from ..access import entry_is_free
-from ..members.auth import current_reader
+from ..members.auth import current_reader, is_personal, signed_in_member_id
+from ..members.tokens import make_feed_token
+from . import pulse
 from ..urls import absolute
 from . import bp, pages, queries
 from .state import snapshot
 
+HTML = "text/html; charset=utf-8"
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
-def _render(template: str, **context):
+
+def _cached_page(key: tuple, render: Callable[[], str]):
+    """Serve a page from this worker's document cache, rendering it on the first request after a change.
+
+    Pages differ only by whether the reader is a member, never by who: no page carries a
+    CSRF token or anything else of one person's, so one render serves every reader of a kind.
+    """
     reader = current_reader()
-    html = render_template(template, **context)
-    headers = {"Cache-Control": "private, no-cache" if reader.is_member else "public, no-cache"}
-    if request.args.get("token"):
-        headers["Referrer-Policy"] = "no-referrer"
-    return html, 200, headers
+    snap = snapshot()
+    full_key = ("page", *key, reader.is_member, timeutil.today())
+    rendered = documents.cache().get(snap.version, full_key, lambda: documents.prepare(render()))
+    return documents.serve(rendered, HTML, personal=is_personal(reader), changed_at=snap.changed_at)
+
+
+def _page_number() -> int:
+    value = request.args.get("page")
+    if value is None:
+        return 1
+    if not _PAGE_NUMBER.fullmatch(value):
+        abort(404, "Pages are numbered 1, 2, 3 and so on.")
+    return int(value)
 
 
 @bp.get("/")
 def home():
+    return _cached_page(("home",), _render_home)
+
+
+def _render_home() -> str:
     snap = snapshot()
     reader = current_reader()
     live = queries.latest_live(snap)
-    views = pages.entry_views(queries.story_page_entries(live), reader, snap) if live else []
-    return _render(
+    size = current_app.config["PAGE_SIZE"]
+    views = pages.entry_views(queries.story_page_entries(live, limit=size + 1), reader, snap) if live else []
+    return render_template(
         "content/home.html",
         live=live,
-        entries=views[:20],
-        more=len(views) > 20,
+        entries=views[:size],
+        more=len(views) > size,
+        key_events=pages.entry_views(queries.key_events(live), reader, snap) if live else [],
+        last_updated=queries.last_updated(live) if live else None,
         note=pages.story_note(live, views, snap) if live else None,
         stories=[s for s in queries.latest_stories(12) if not live or s.id != live.id],
     )
@@ -38,47 +66,106 @@ def home():
 
 @bp.get("/stories/<slug>")
 def story(slug: str):
+    page = _page_number()
+    return _cached_page(("story", slug, page), lambda: _render_story(slug, page))
+
+
+def _render_story(slug: str, page: int) -> str:
     snap = snapshot()
     reader = current_reader()
     item = queries.get_story(slug)
-    views = pages.entry_views(queries.story_page_entries(item), reader, snap)
-    url = absolute("content.story", slug=item.slug)
-    return _render(
+    size = current_app.config["PAGE_SIZE"]
+    total = queries.story_page_count(item)
+    pages_count = max(1, -(-total // size))
+    if page > pages_count:
+        abort(404, "This story has fewer pages.")
+    views = pages.entry_views(queries.story_page_entries(item, offset=(page - 1) * size, limit=size), reader, snap)
+    key_events = pages.entry_views(queries.key_events(item), reader, snap) if item.kind == "live" else []
+    url = absolute("content.story", slug=item.slug, page=page if page > 1 else None)
+    return render_template(
         "content/story.html",
         story=item,
         entries=views,
-        note=pages.story_note(item, views, snap),
+        key_events=key_events,
+        last_updated=queries.last_updated(item),
+        page=page,
+        pages_count=pages_count,
+        note=pages.story_note(item, views + key_events, snap),
         series=queries.series_days(item),
         stories=[s for s in queries.latest_stories(6) if s.id != item.id],
-        json_ld=pages.json_ld(item, views, url, _site_name()),
-        gated=any(not v.readable and not v.withdrawn for v in views),
+        json_ld=pages.json_ld(item, views, url, current_app.config["SITE_NAME"]),
+        **pages.gating(views),
     )
+
+
+@bp.get("/stories/<slug>/updates/<uid>")
+def update(slug: str, uid: str):
+    """An update's permanent address: the page of its story that holds it, at its anchor."""
+    item = queries.get_story(slug)
+    entry = queries.listed_entry(item, uid)
+    if entry is None:
+        abort(404, "No update of this story has that address.")
+    page = queries.newer_than(item, entry) // current_app.config["PAGE_SIZE"] + 1
+    target = url_for("content.story", slug=item.slug, page=page if page > 1 else None, _anchor=f"entry-{entry.uid}")
+    response = redirect(target, code=302)
+    # Which page holds an update moves as the day goes on: a shared cache may keep this only briefly.
+    response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={current_app.config['SHARED_CACHE_SECONDS']}"
+    return response
 
 
 @bp.get("/archive/")
 def archive():
+    return _cached_page(("archive",), _render_archive)
+
+
+def _render_archive() -> str:
     snap = snapshot()
     days = list(snap.days)
-    return _render("content/archive.html", days=days, stories=queries.stories_by_day(days),
-                   public_days=snap.public_days, label=pages.day_label, is_free=entry_is_free)
+    return render_template("content/archive.html", days=days, stories=queries.stories_by_day(days),
+                           public_days=snap.public_days, label=pages.day_label, is_free=entry_is_free)
 
 
 @bp.get("/archive/<day>")
 def day(day: str):
     which = timeutil.parse_day(day)
+    # Known before rendering, so a missing day costs one lookup and is never kept.
     if which is None:
         abort(404, "Archive days are written YYYY-MM-DD.")
+    if which not in snapshot().day_set:
+        abort(404, "There is no coverage on that day.")
+    return _cached_page(("day", which), lambda: _render_day(which))
+
+
+def _render_day(which):
     snap = snapshot()
     entries = queries.day_page_entries(which)
     if not entries:
         abort(404, "There is no coverage on that day.")
     views = pages.entry_views(entries, current_reader(), snap)
     older, newer = snap.neighbours(which)
-    return _render("content/day.html", day=which, label=pages.day_label, entries=views, older=older, newer=newer,
-                   gated=any(not v.readable and not v.withdrawn for v in views))
+    return render_template("content/day.html", day=which, label=pages.day_label, entries=views, older=older,
+                           newer=newer, note=pages.day_note(views), **pages.gating(views))
 
 
-def _site_name() -> str:
-    from flask import current_app
+@bp.get("/feeds")
+def feeds():
+    """Feeds explained for people, with every feed's address; a signed-in member's carry their token."""
+    story_slug = request.args.get("story")
+    if story_slug is not None and not queries.storable(story_slug):
+        abort(404, "No story has that address.")
+    member_id = signed_in_member_id()
+    if member_id is not None:
+        # Personal (their token is in every address): rendered for this request only.
+        token = make_feed_token(member_id, pulse.read(member_id).member.token_version)
+        html = _render_feeds(story_slug, token)
+        return documents.serve(documents.prepare(html), HTML, personal=True, changed_at=snapshot().changed_at)
+    return _cached_page(("feeds", story_slug), lambda: _render_feeds(story_slug, None))
 
-    return current_app.config["SITE_NAME"]
+
+def _render_feeds(story_slug: str | None, token: str | None) -> str:
+    story = queries.get_story(story_slug) if story_slug else None
+    return render_template("content/feeds.html", story=story, regions=queries.all_regions(), token=token,
+                           formats=FEED_FORMATS)
+
+
+FEED_FORMATS = (("rss", "RSS 2.0"), ("atom", "Atom"), ("json", "JSON Feed"))

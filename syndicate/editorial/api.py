@@ -1,7 +1,9 @@
 """The editorial JSON API: thin views over editorial.service."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+import re
+
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
 from ..errors import APIError
@@ -11,6 +13,8 @@ from ..models import Entry, Story
 from ..urls import absolute
 from . import bp, service
 from .auth import require_editor
+from .documents import entry_etag, entry_state, find_entry
+from .idempotency import idempotent
 from .openapi import spec
 from .validate import LANGUAGE, SLUG, Fields, json_body
 from ..text import HTMLTooDeep, check_html
@@ -31,7 +35,12 @@ def openapi():
     return jsonify(spec())
 
 
+def _actor() -> service.Actor:
+    return service.Actor(g.editor.name, "api", g.editor.id)
+
+
 @bp.post("/stories")
+@idempotent
 def create_story():
     f = Fields(json_body(), {"title", "slug", "summary", "kind", "language", "access", "regions", "series",
                              "published_at", "syndicate"})
@@ -48,7 +57,7 @@ def create_story():
     f.check()
     story = service.create_story(title=title, slug=slug, summary=summary, kind=kind, language=language,
                                  access=access, regions=regions, series=series, published_at=published_at,
-                                 syndicate=syndicate)
+                                 syndicate=syndicate, actor=_actor())
     body = {"id": story.id, "slug": story.slug, "url": absolute("content.story", slug=story.slug)}
     return body, 201
 
@@ -78,6 +87,7 @@ def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
 
 
 @bp.post("/stories/<slug>/entries")
+@idempotent
 def add_entry(slug: str):
     story = _story(slug)
     f = Fields(json_body(), {"headline", "body_html", "body_text", "published_at", "key_event", "regions",
@@ -85,13 +95,28 @@ def add_entry(slug: str):
     fields = _entry_fields(f, creating=True)
     fields.published_at = f.instant("published_at", not_after_now=True)
     f.check()
-    entry, warnings = service.add_entry(story, fields)
-    return {"id": entry.id, "url": entry_url(entry), "warnings": warnings}, 201
+    entry, warnings = service.add_entry(story, fields, actor=_actor())
+    return {"id": entry.id, "uid": entry.uid, "url": entry_url(entry), "warnings": warnings}, 201
 
 
-@bp.patch("/entries/<int:entry_id>")
-def edit_entry(entry_id: int):
-    entry = _entry(entry_id)
+@bp.get("/entries/<ref>")
+def get_entry(ref: str):
+    entry = _entry(ref)
+    body = {**entry_state(entry), "url": entry_url(entry)}
+    return body, 200, {"ETag": entry_etag(entry), "Cache-Control": "private, no-cache"}
+
+
+def _if_match() -> list[str] | None:
+    """The ETags an If-Match header names (None: no condition). Weak ones never match an edit."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    return re.findall(r'(?<![Ww]/)"[^"]*"', header)
+
+
+@bp.patch("/entries/<ref>")
+def edit_entry(ref: str):
+    entry = _entry(ref)
     f = Fields(json_body(), {"headline", "body_html", "body_text", "correction", "key_event", "regions",
                              "syndicate", "embargo_until", "published_at"})
     fields = _entry_fields(f, creating=False)
@@ -100,20 +125,21 @@ def edit_entry(entry_id: int):
     if not f.data and not f.errors:
         f.errors["body"] = "give at least one field to change"
     f.check()
-    warnings = service.edit_entry(entry, fields, correction)
-    return {"id": entry.id, "url": entry_url(entry), "updated_at": entry.updated_at.isoformat(),
-            "warnings": warnings}
+    warnings = service.edit_entry(entry, fields, correction, actor=_actor(), if_match=_if_match())
+    return ({"id": entry.id, "uid": entry.uid, "url": entry_url(entry), "updated_at": entry.updated_at.isoformat(),
+             "warnings": warnings}, 200, {"ETag": entry_etag(entry)})
 
 
-@bp.post("/entries/<int:entry_id>/withdraw")
-def withdraw_entry(entry_id: int):
-    entry = _entry(entry_id)
+@bp.post("/entries/<ref>/withdraw")
+@idempotent
+def withdraw_entry(ref: str):
+    entry = _entry(ref)
     f = Fields(json_body(), {"reason", "public_note"})
     reason = f.text("reason", required=True, max_len=2000)
     note = f.text("public_note", max_len=2000)
     f.check()
-    service.withdraw_entry(entry, reason, note)
-    return {"id": entry.id, "status": entry.status}
+    service.withdraw_entry(entry, reason, note, actor=_actor())
+    return {"id": entry.id, "uid": entry.uid, "status": entry.status}
 
 
 def _story(slug: str):
@@ -124,9 +150,8 @@ def _story(slug: str):
     return story
 
 
-def _entry(entry_id: int) -> Entry:
-    # entry.id is an INTEGER column: PostgreSQL refuses to compare it with anything past 2**31 - 1.
-    entry = db.session.get(Entry, entry_id) if entry_id < 2**31 else None
+def _entry(ref: str) -> Entry:
+    entry = find_entry(ref)
     if entry is None:
-        raise APIError(404, f"No entry with the id {entry_id}.")
+        raise APIError(404, "No entry has that id.")
     return entry

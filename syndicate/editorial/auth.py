@@ -7,6 +7,7 @@ import secrets
 from flask import g, request
 from sqlalchemy import select
 
+from .. import timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import Editor
@@ -16,12 +17,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def add_editor(name: str) -> str:
+def add_editor(name: str, email: str | None = None) -> str:
     """Create an editor; returns the token, which is not stored and cannot be shown again."""
     token = "ed_" + secrets.token_urlsafe(32)
-    db.session.add(Editor(name=name, token_hash=hash_token(token)))
+    db.session.add(Editor(name=name, token_hash=hash_token(token), email=email))
     db.session.commit()
     return token
+
+
+def revoke_editor(name: str) -> Editor | None:
+    """End an editor's API token and every desk session (and unused sign-in link) they hold."""
+    editor = db.session.scalar(select(Editor).where(Editor.name == name))
+    if editor is None:
+        return None
+    editor.revoked_at = editor.revoked_at or timeutil.now()
+    editor.session_version = editor.session_version + 1
+    db.session.commit()
+    return editor
 
 
 def require_editor() -> Editor:

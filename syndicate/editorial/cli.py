@@ -11,7 +11,8 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import Editor, Place, Region, Story
 from . import importer, service
-from .auth import add_editor
+from .auth import add_editor, revoke_editor
+from ..members.service import normalise_email
 from .validate import LANGUAGE, SLUG
 
 
@@ -27,22 +28,39 @@ def editors():
 
 @editors.command("add")
 @click.argument("name")
-def editors_add(name):
+@click.option("--email", help="Address the desk mails sign-in links to.")
+def editors_add(name, email):
     """Create an editor; prints the API token (shown once) as the last line."""
+    if email is not None:
+        # Stored lower-cased, and looked up so at the desk: editors never fail on a capital letter.
+        email = (normalise_email(email) or "").lower() or None
+        if email is None:
+            raise click.BadParameter("give an email address such as name@example.org", param_hint="--email")
     try:
-        token = add_editor(name)
+        token = add_editor(name, email)
     except IntegrityError:
         db.session.rollback()
-        raise click.ClickException(f"An editor named {name!r} exists already.") from None
-    click.echo(f"Editor {name!r} created. Keep this token; it is not shown again:")
+        raise click.ClickException(f"An editor named {name!r}, or with that email, exists already.") from None
+    click.echo(f"Editor {name!r} created." + (f" They sign in to /desk as {email}." if email else ""))
+    click.echo("Keep this API token; it is not shown again:")
     click.echo(token)
+
+
+@editors.command("revoke")
+@click.argument("name")
+def editors_revoke(name):
+    """End an editor's API token and desk sessions (each stops on its next request)."""
+    editor = revoke_editor(name)
+    if editor is None:
+        raise click.ClickException(f"No editor named {name!r}.")
+    click.echo(f"Editor {name!r} revoked: the API token and desk sessions no longer work.")
 
 
 @editors.command("list")
 def editors_list():
     for editor in db.session.scalars(select(Editor).order_by(Editor.name)):
         state = "revoked" if editor.revoked_at else "active"
-        click.echo(f"{editor.name}\t{state}\tsince {editor.created_at:%Y-%m-%d}")
+        click.echo(f"{editor.name}\t{state}\t{editor.email or '-'}\tsince {editor.created_at:%Y-%m-%d}")
 
 
 @click.group(cls=AppGroup, help="Regions, and whether the naming note covers them.")

@@ -16,6 +16,12 @@ _ERRORS = {
     "422": _error_response("Fields are missing or not valid; `fields` names each one."),
     "429": _error_response("Too many requests."),
 }
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
+    "description": "Sent again with the same request (a retry after a lost answer), returns the first answer "
+                   "(with `Idempotent-Replayed: true`) and changes nothing. Keys are per editor; the same key with "
+                   "a different request answers 422 (`idempotency_key_reused`).",
+}
 _TIMESTAMP = {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}
 _SLUGS = {"type": "array", "items": {"type": "string"}, "description": "Region slugs"}
 
@@ -31,7 +37,14 @@ def _ok(description: str, ref: str) -> dict:
 
 @lru_cache(maxsize=1)
 def _document() -> dict:
-    entry_id = {"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    entry_id = {"name": "entry_id", "in": "path", "required": True,
+                "description": "The entry's public id, as feeds and pages show it (a UUID, `urn:uuid:` optional); "
+                               "its integer row id is accepted too",
+                "schema": {"oneOf": [{"type": "string", "format": "uuid"}, {"type": "integer"}]}}
+    if_match = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": "The ETag from GET /api/entries/{entry_id}: the edit is made only if the entry "
+                               "has not changed since (412 otherwise)"}
+    etag_header = {"ETag": {"description": "The entry's version", "schema": {"type": "string"}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -44,27 +57,41 @@ def _document() -> dict:
         "paths": {
             "/api/stories": {"post": {
                 "summary": "Create a story (a live day or an article)",
+                "parameters": [_IDEMPOTENCY_KEY],
                 "requestBody": _json_body("StoryIn"),
                 "responses": {"201": _ok("Created", "StoryOut"),
                               "409": _error_response("The slug is taken."), **_ERRORS},
             }},
             "/api/stories/{slug}/entries": {"post": {
                 "summary": "Add an entry (an update) to a story",
-                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                               _IDEMPOTENCY_KEY],
                 "requestBody": _json_body("EntryIn"),
                 "responses": {"201": _ok("Created", "EntryOut"),
                               "404": _error_response("No such story."), **_ERRORS},
             }},
-            "/api/entries/{entry_id}": {"patch": {
-                "summary": "Edit an entry, optionally with a dated correction",
-                "parameters": [entry_id],
-                "requestBody": _json_body("EntryPatch"),
-                "responses": {"200": _ok("Edited", "EntryOut"), "404": _error_response("No such entry."),
-                              "409": _error_response("The entry is withdrawn."), **_ERRORS},
-            }},
+            "/api/entries/{entry_id}": {
+                "get": {
+                    "summary": "Read an entry, with its version as the ETag",
+                    "parameters": [entry_id],
+                    "responses": {"200": {**_ok("The entry", "Entry"), "headers": etag_header},
+                                  "404": _error_response("No such entry."), **_ERRORS},
+                },
+                "patch": {
+                    "summary": "Edit an entry, optionally with a dated correction",
+                    "parameters": [entry_id, if_match],
+                    "requestBody": _json_body("EntryPatch"),
+                    "responses": {"200": {**_ok("Edited", "EntryOut"), "headers": etag_header},
+                                  "404": _error_response("No such entry."),
+                                  "409": _error_response("The entry is withdrawn."),
+                                  "412": _error_response("The entry changed since the If-Match version; nothing "
+                                                         "was changed. GET it again and redo the edit."),
+                                  **_ERRORS},
+                },
+            },
             "/api/entries/{entry_id}/withdraw": {"post": {
                 "summary": "Withdraw an entry from every page and feed",
-                "parameters": [entry_id],
+                "parameters": [entry_id, _IDEMPOTENCY_KEY],
                 "requestBody": _json_body("Withdrawal"),
                 "responses": {"200": _ok("Withdrawn", "Withdrawn"), "404": _error_response("No such entry."),
                               "409": _error_response("Already withdrawn."), **_ERRORS},
@@ -110,14 +137,29 @@ def _document() -> dict:
                     "key_event": {"type": "boolean"}, "regions": _SLUGS, "syndicate": {"type": "boolean"},
                     "embargo_until": {"oneOf": [_TIMESTAMP, {"type": "null"}]}, "published_at": _TIMESTAMP,
                 }},
+                "Entry": {"type": "object", "properties": {
+                    "id": {"type": "string", "format": "uuid", "description": "The public id"},
+                    "row_id": {"type": "integer"}, "story": {"type": "string", "description": "The story's slug"},
+                    "headline": {"type": "string"}, "body_html": {"type": "string"},
+                    "published_at": _TIMESTAMP, "updated_at": _TIMESTAMP, "key_event": {"type": "boolean"},
+                    "regions": _SLUGS, "syndicate": {"type": "boolean"},
+                    "embargo_until": {"oneOf": [_TIMESTAMP, {"type": "null"}]},
+                    "status": {"enum": ["published", "withdrawn"]},
+                    "public_note": {"type": ["string", "null"]},
+                    "corrections": {"type": "array", "items": {"type": "object", "properties": {
+                        "text": {"type": "string"}, "at": _TIMESTAMP}}},
+                    "url": {"type": "string"}}},
                 "EntryOut": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "url": {"type": "string"},
+                    "id": {"type": "integer", "description": "The row id"},
+                    "uid": {"type": "string", "format": "uuid", "description": "The public id"},
+                    "url": {"type": "string"},
                     "warnings": {"type": "array", "items": {"type": "string"},
                                  "description": "Gazetteer notes: places written without their other name"}}},
                 "Withdrawal": {"type": "object", "required": ["reason"], "additionalProperties": False,
                                "properties": {"reason": {"type": "string", "description": "Internal"},
                                               "public_note": {"type": "string", "description": "Shown instead"}}},
-                "Withdrawn": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}},
+                "Withdrawn": {"type": "object", "properties": {"id": {"type": "integer"}, "uid": {"type": "string"},
+                                                               "status": {"type": "string"}}},
             },
         },
     }

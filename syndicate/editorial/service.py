@@ -6,6 +6,7 @@ transaction (so every worker's caches see it on the next request) and commits.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,11 +17,58 @@ from .. import timeutil
 from ..content import state
 from ..errors import APIError
 from ..extensions import db
-from ..models import Correction, Day, Entry, NamingNote, Place, Region, Story
+from ..models import Correction, Day, EditorialLog, Entry, NamingNote, Place, Region, Story
 from ..partners import changes
 from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
 from ..writes import begin_write
+from .documents import entry_etag
 from .validate import SLUG
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, and through what, for the editorial log."""
+
+    name: str
+    via: str  # desk | api | cli
+    editor_id: int | None = None
+
+
+COMMAND_LINE = Actor("command line", "cli")
+
+
+def _log(actor: Actor, action: str, story: Story, entry: Entry | None = None, detail: str | None = None) -> None:
+    """Record who changed what, in the transaction that changes it."""
+    db.session.add(EditorialLog(
+        at=timeutil.now(), editor_id=actor.editor_id, editor_name=actor.name[:200], via=actor.via, action=action,
+        story_id=story.id, entry_id=entry.id if entry is not None else None,
+        headline=(entry.headline if entry is not None else story.title)[:300], detail=detail,
+    ))
+
+
+def _commit() -> None:
+    """Commit the change, unless a caller holds it open to add its own rows (see together())."""
+    if db.session.info.get("together"):
+        db.session.flush()
+    else:
+        db.session.commit()
+
+
+@contextmanager
+def together():
+    """Let one service call commit with whatever the caller adds after it (an idempotency record).
+
+    The caller's rows and the change land in one transaction, or neither does.
+    """
+    db.session.info["together"] = True
+    try:
+        yield
+        db.session.info.pop("together", None)
+        db.session.commit()
+    except BaseException:
+        db.session.info.pop("together", None)
+        db.session.rollback()
+        raise
 
 
 @dataclass
@@ -58,7 +106,7 @@ def slugify(title: str) -> str:
 
 def create_story(*, title: str, slug: str | None, summary: str, kind: str, language: str, access: str,
                  regions: list[str] | None, series: str | None, published_at: datetime | None,
-                 syndicate: bool = True) -> Story:
+                 syndicate: bool = True, actor: Actor = COMMAND_LINE) -> Story:
     slug = slug or slugify(title)
     begin_write()
     if db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
@@ -72,7 +120,9 @@ def create_story(*, title: str, slug: str | None, summary: str, kind: str, langu
     db.session.add(story)
     state.bump()
     try:
-        db.session.commit()
+        db.session.flush()
+        _log(actor, "story", story)
+        _commit()
     except IntegrityError:
         db.session.rollback()
         raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"}) from None
@@ -118,7 +168,8 @@ def _recount(days: set[date]) -> None:
             row.entries = count
 
 
-def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -> tuple[Entry, list[str]]:
+def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
+              actor: Actor = COMMAND_LINE) -> tuple[Entry, list[str]]:
     begin_write()
     now = timeutil.now()
     published = fields.published_at or now
@@ -143,12 +194,18 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None) -
     _recount({entry.day})
     state.bump(*_feeds_of(entry))
     changes.record(entry)
-    db.session.commit()
+    _log(actor, "publish", story, entry)
+    _commit()
     return entry, gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
 
 
-def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None) -> list[str]:
+def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None, actor: Actor = COMMAND_LINE,
+               if_match: list[str] | None = None) -> list[str]:
+    """Change an entry; with if_match, only if it is still one of those versions (ETags)."""
     begin_write()
+    # Compared under the write lock, after begin_write re-read the entry: two editors cannot both pass.
+    if if_match is not None and entry_etag(entry) not in if_match:
+        raise APIError(412, "This entry changed since you opened it.", code="changed")
     if entry.status != "published":
         raise APIError(409, "This entry was withdrawn and can no longer be edited.", code="withdrawn")
     days = {entry.day}
@@ -176,11 +233,12 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None)
     _recount(days)
     state.bump(*before, *_feeds_of(entry))
     changes.record(entry)
-    db.session.commit()
+    _log(actor, "correct" if correction else "edit", entry.story, entry, clean_text(correction) if correction else None)
+    _commit()
     return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
 
 
-def withdraw_entry(entry: Entry, reason: str, public_note: str | None) -> None:
+def withdraw_entry(entry: Entry, reason: str, public_note: str | None, actor: Actor = COMMAND_LINE) -> None:
     begin_write()
     if entry.status == "withdrawn":
         raise APIError(409, "This entry is already withdrawn.", code="withdrawn")
@@ -193,7 +251,8 @@ def withdraw_entry(entry: Entry, reason: str, public_note: str | None) -> None:
     _recount({entry.day})
     state.bump(*_feeds_of(entry))
     changes.record(entry)
-    db.session.commit()
+    _log(actor, "withdraw", entry.story, entry, entry.withdrawn_reason)
+    _commit()
 
 
 def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Region, bool]:

@@ -10,7 +10,3 @@ def init_app(app: Flask) -> None:
     # No rate limit on feeds: readers poll, and a cached feed costs less than counting would.
     # (There are no default limits, so nothing applies; marking the blueprint exempt costs more per request.)
     app.register_blueprint(bp)
-
-    from .fastpath import CachedFeeds
-
-    app.wsgi_app = CachedFeeds(app, app.wsgi_app)

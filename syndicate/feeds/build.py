@@ -23,12 +23,9 @@ def members_only(message: str) -> APIError:
     return APIError(401, message, code="members_only", headers=PAYMENT_LINK)
 
 
-def entry_anchor(entry: Entry) -> str:
-    return f"entry-{entry.uid}"
-
-
 def entry_url(entry: Entry) -> str:
-    return absolute("content.story", slug=entry.story.slug) + "#" + entry_anchor(entry)
+    """The update's permanent address, which leads to whichever page of its story holds it."""
+    return absolute("content.update", slug=entry.story.slug, uid=entry.uid)
 
 
 def entry_note(entry: Entry, snap: Snapshot):
@@ -89,7 +86,8 @@ def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title
         language=language,
         author=config["SITE_NAME"],
         payment_url=absolute("members.join"),
-        hub_url=config["WEBSUB_HUB"] or None,
+        # A hub would learn a member's feed URL and hand it to whoever subscribes: public documents only.
+        hub_url=None if reader.is_member else config["WEBSUB_HUB"] or None,
         prev_archive_url=_day_feed_base(newest_past) if newest_past else None,
         naming_note=notes.pop() if len(notes) == 1 else None,
         link_query=f"?token={quote(reader.link_token)}" if reader.link_token else "",

@@ -42,7 +42,9 @@ class FeedDoc:
     id: str
     title: str
     subtitle: str
-    self_url: str  # without format suffix: writers add .atom, .rss, .json
+    # Without format suffix: writers add .atom, .rss, .json. Never carries a token, since readers and
+    # hubs pass a feed's self link on to others.
+    self_url: str
     home_url: str
     updated: datetime
     items: list[FeedItem]

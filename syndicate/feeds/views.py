@@ -1,106 +1,37 @@
-"""Feed URLs: thin views that pick a definition and hand it to the cached renderer."""
+"""Feed URLs: thin views that pick a definition and serve it rendered once per content version."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from email.utils import format_datetime
-from functools import lru_cache
+import secrets
 
 from flask import Response, abort, request
-from werkzeug.wrappers import Request
 
-from .. import timeutil
+from .. import documents, timeutil
 from ..content.state import snapshot
-from ..access import ANONYMOUS
-from ..members.auth import current_reader, presented_token, reader_for_token
+from ..members.auth import current_reader, is_personal
 from . import bp, build
-from .cache import TOKEN_PLACEHOLDER, render_cache
 from .writers import MEDIA_TYPES, render
+
+# Stands in for a member's token in cached documents; random, so no text can forge it.
+TOKEN_PLACEHOLDER = "tok" + secrets.token_hex(12)
 
 
 def _serve(fmt: str, builder, *args) -> Response:
     if fmt not in MEDIA_TYPES:
         abort(404, "Feeds come as .atom, .rss or .json.")
-    reader = current_reader()
+    reader = current_reader(tokens=True)
     snap = snapshot()
-    today = timeutil.today()
-    # A member's links carry their token: render once with a stand-in, put the token in per member.
+    cache = documents.cache()
+    # Members' documents differ only by the token in their links: rendered once with a stand-in,
+    # then the token is put in per member.
+    key = ("feed", request.path, fmt, reader.is_member, reader.link_token is not None, timeutil.today())
     render_as = replace(reader, link_token=TOKEN_PLACEHOLDER) if reader.link_token else reader
-    rendered = render_cache().document(snap.version, _key(request.path, fmt, reader, today),
-                                       lambda: render(builder(*args, render_as, snap), fmt), token=reader.link_token)
-    return answer(request, fmt, reader, snap, today, rendered)
-
-
-def cached_answer(req: Request, fmt: str) -> Response | None:
-    """The answer to a feed request whose document is already rendered, or None (Flask renders it).
-
-    Called by feeds.fastpath before Flask dispatches, inside an app context only.
-    """
-    token, in_url = presented_token(req)
-    reader = reader_for_token(token, in_url, req.remote_addr) if token else ANONYMOUS
-    snap = snapshot()
-    today = timeutil.today()
-    rendered = render_cache().peek(snap.version, _key(req.path, fmt, reader, today), reader.link_token)
-    return answer(req, fmt, reader, snap, today, rendered) if rendered is not None else None
-
-
-def _key(path: str, fmt: str, reader, today: date) -> tuple:
-    return (path, fmt, reader.is_member, reader.link_token is not None, today)
-
-
-def answer(req: Request, fmt: str, reader, snap, today: date, rendered) -> Response:
-    """The HTTP answer for a rendered feed: representation, validators, caching, 304."""
-    gzipped = req.accept_encodings["gzip"] > 0
-    chosen = rendered.gzipped if gzipped else rendered.plain
-    linked = reader.link_token is not None
-    headers = [
-        ("Content-Type", MEDIA_TYPES[fmt]),
-        ("ETag", chosen.etag),
-        ("Cache-Control", "private, no-cache" if linked or req.authorization is not None else "public, no-cache"),
-        ("Vary", "Accept-Encoding, Authorization, Cookie"),  # a signed-in browser may see more
-        ("X-Content-Type-Options", "nosniff"),
-    ]
-    last_modified = _last_modified(snap.changed_at, today)
-    if last_modified is not None:
-        headers.append(("Last-Modified", _http_date(last_modified)))
-    if linked or req.args.get("token"):
-        headers.append(("Referrer-Policy", "no-referrer"))
-    if _not_modified(req, chosen.etag, last_modified):
-        return Response(status=304, headers=headers)
-    if gzipped:
-        headers.append(("Content-Encoding", "gzip"))
-    if req.method == "HEAD":
-        response = Response(b"", status=200, headers=headers)
-        response.headers["Content-Length"] = str(len(chosen.body))
-        return response
-    return Response(chosen.body, status=200, headers=headers)
-
-
-@lru_cache(maxsize=64)
-def _http_date(moment: datetime) -> str:
-    return format_datetime(moment, usegmt=True)
-
-
-def _last_modified(changed_at: datetime, today: date) -> datetime | None:
-    """The last content change (or the midnight that made a day an archive), to whole seconds.
-
-    HTTP dates have whole seconds: rounded up, and only sent once that second is
-    over, so a change later in the same second can never be answered with a 304.
-    """
-    moment = max(changed_at, timeutil.day_bounds(today)[0]).astimezone(timezone.utc)
-    if moment.microsecond:
-        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    return moment if moment <= timeutil.now() else None
-
-
-def _not_modified(req: Request, etag: str, last_modified: datetime | None) -> bool:
-    """RFC 9110: If-None-Match decides when present; If-Modified-Since only otherwise."""
-    if_none_match = req.headers.get("If-None-Match")
-    if if_none_match is not None:
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or etag in tags
-    since = req.if_modified_since
-    return since is not None and last_modified is not None and last_modified <= since
+    rendered = cache.get(snap.version, key, lambda: documents.prepare(render(builder(*args, render_as, snap), fmt)))
+    if reader.link_token:
+        base, token = rendered, reader.link_token
+        rendered = cache.get(snap.version, key + (token,), lambda: documents.prepare(
+            base.plain.body.replace(TOKEN_PLACEHOLDER.encode(), token.encode())))
+    return documents.serve(rendered, MEDIA_TYPES[fmt], personal=is_personal(reader), changed_at=snap.changed_at)
 
 
 @bp.get("/feeds/latest.<fmt>")

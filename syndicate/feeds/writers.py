@@ -144,7 +144,7 @@ def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
     if doc.rights:
         fg.rights(clean_text(doc.rights))
     # RSS takes its channel <link> from the last link() call: self first, then alternate.
-    fg.link(href=doc.feed_url(doc.self_url, fmt), rel="self", type=MEDIA_TYPES[fmt].split(";")[0])
+    fg.link(href=f"{doc.self_url}.{fmt}", rel="self", type=MEDIA_TYPES[fmt].split(";")[0])
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     if fmt == "atom":
         for rel, href in _archive_links(doc, fmt):
@@ -192,7 +192,7 @@ def render_json(doc: FeedDoc) -> bytes:
         "version": "https://jsonfeed.org/version/1.1",
         "title": clean_text(doc.title),
         "home_page_url": doc.home_url,
-        "feed_url": doc.feed_url(doc.self_url, "json"),
+        "feed_url": f"{doc.self_url}.json",
         "description": clean_text(doc.subtitle),
         "language": doc.language,
     }

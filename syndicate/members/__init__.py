@@ -9,6 +9,18 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     outbox.init_app(app)
+
+    @app.after_request
+    def _token_bearing(response):
+        # A page or feed fetched with a token must not pass it on, in the URL or as a Referer.
+        from flask import request
+
+        from .auth import presented_token
+
+        if presented_token(request)[0] or request.authorization is not None:
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     app.cli.add_command(cli.members)
     app.cli.add_command(cli.mail)
     app.cli.add_command(cli.tiers)

@@ -28,11 +28,16 @@ def reader_for_token(token: str, in_url: bool, remote_addr: str | None) -> Reade
     return Reader(member_id=claim[0], link_token=token if in_url else None)
 
 
-def current_reader() -> Reader:
+def current_reader(tokens: bool = False) -> Reader:
+    """Who is asking: a signed-in session, or with `tokens` (feed URLs) a member token too.
+
+    Pages go by the session alone: a browser signs in once, and a token pasted into a page's
+    address would only leak through history and links.
+    """
     if "reader" in g:
         return g.reader
-    token, in_url = presented_token(request)
     reader = ANONYMOUS
+    token, in_url = presented_token(request) if tokens else (None, False)
     if token:
         reader = reader_for_token(token, in_url, request.remote_addr)
     elif session.get("member_id"):
@@ -41,6 +46,22 @@ def current_reader() -> Reader:
             reader = Reader(member_id=member_id)
     g.reader = reader
     return reader
+
+
+def signed_in_member_id() -> int | None:
+    """The member whose session this is, if it still stands (whatever the request's URL carries)."""
+    member_id = session.get("member_id")
+    if isinstance(member_id, int) and _standing_ok(member_id, session.get("member_v")):
+        return member_id
+    return None
+
+
+def is_personal(reader: Reader) -> bool:
+    """Whether the answer depends on who asks: a member, or any request that offers a token.
+
+    Such answers are private: no shared cache may keep them or give them to anyone else.
+    """
+    return reader.is_member or request.authorization is not None or "token" in request.args
 
 
 def _standing_ok(member_id: int, token_version) -> bool:
@@ -52,3 +73,21 @@ def _standing_ok(member_id: int, token_version) -> bool:
         and membership_open(standing.status, standing.comp_until, standing.past_due_since, timeutil.today(),
                             timeutil.now(), current_app.config["GRACE_DAYS"])
     )
+
+
+# Not a secret and proves nothing: it tells a front proxy (deploy/nginx.conf) to pass this
+# browser's requests through rather than answer them from its shared cache. The session cookie
+# cannot serve for that, since anyone who only opened a form holds one for its CSRF secret.
+SIGNED_IN_COOKIE = "signed_in"
+
+
+def mark_signed_in(response):
+    config = current_app.config
+    response.set_cookie(SIGNED_IN_COOKIE, "1", max_age=config["PERMANENT_SESSION_LIFETIME"], httponly=True,
+                        samesite="Lax", secure=config["ENV"] == "production")
+    return response
+
+
+def mark_signed_out(response):
+    response.delete_cookie(SIGNED_IN_COOKIE, httponly=True, samesite="Lax")
+    return response

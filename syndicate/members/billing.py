@@ -60,6 +60,19 @@ def _member_for(subscription: dict, email: str | None) -> Member | None:
     return member
 
 
+def period_end(subscription: dict) -> tuple[datetime | None, bool]:
+    """When the paid period ends (the renewal date), and whether the membership ends with it.
+
+    Older API shapes carry the period on the subscription, newer ones on each item.
+    """
+    end = subscription.get("current_period_end")
+    if end is None:
+        items = (subscription.get("items") or {}).get("data") or []
+        end = items[0].get("current_period_end") if items else None
+    moment = datetime.fromtimestamp(end, timezone.utc) if isinstance(end, int) else None
+    return moment, bool(subscription.get("cancel_at_period_end"))
+
+
 def customer_email(subscription: dict, email_hint: str | None = None) -> str | None:
     """The address a subscription's member is found or made by, asking Stripe only when no member knows it.
 
@@ -108,6 +121,7 @@ def apply_subscription(subscription: dict, read_at: datetime, outcome: Outcome, 
     member.stripe_subscription_id = subscription["id"]
     member.stripe_customer_id = customer_id(subscription) or member.stripe_customer_id
     member.stripe_read_at = read_at
+    member.period_end, member.cancel_at_period_end = period_end(subscription)
     if status == "past_due":
         member.past_due_since = min(filter(None, [member.past_due_since, failed_at, read_at]))
     elif status in ("active", "trialing"):

@@ -1,4 +1,5 @@
-"""Outgoing mail, queued: `send` writes a row in the caller's transaction; the outbox sends it later.
+"""Outgoing mail, queued: `send` writes a row in the caller's transaction (or its own, when none is
+open); the outbox sends it later.
 
 No request ever waits for the mail server: the row commits with whatever
 caused it (a membership, a sign-in request) and the outbox (members.outbox)
@@ -7,6 +8,9 @@ delivers it afterwards, with retries.
 from __future__ import annotations
 
 from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app
 
 from ..extensions import db
 from ..models import OutboxMail
@@ -27,6 +31,15 @@ def request_signin(email: str) -> None:
 
 
 def _queue(row: OutboxMail) -> None:
+    """Add the row to the caller's open transaction; with none open, commit it at once on its own."""
     row.message_id = make_msgid(domain="syndicate.local")
+    alone = not db.session.in_transaction()
     db.session.add(row)
     db.session.info["outbox_pending"] = True
+    if alone:
+        db.session.commit()
+
+
+def outbox_path() -> Path:
+    """Where mail is written as .eml files when no SMTP server is configured."""
+    return Path(current_app.instance_path) / "outbox"

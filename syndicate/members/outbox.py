@@ -180,7 +180,9 @@ def _transmit(message: EmailMessage) -> str:
 
 def _write_file(message: EmailMessage) -> Path:
     """Without a mail server: the message as an .eml file in the instance folder's outbox/."""
-    outbox = Path(current_app.instance_path) / "outbox"
+    from .mail import outbox_path
+
+    outbox = outbox_path()
     outbox.mkdir(mode=0o700, exist_ok=True)
     stamp = timeutil.now().strftime("%Y%m%dT%H%M%S%f")
     path = outbox / f"{stamp}-{abs(hash(message['Message-ID'])) % 10**8:08d}.eml"

@@ -12,6 +12,7 @@ from ..metrics import WEBHOOKS
 from ..models import Member, Tier
 from ..urls import absolute
 from . import billing, bp, join as joining, signin, stripe_api
+from .auth import mark_signed_in, mark_signed_out
 from .service import all_tiers, has_access, replace_token
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def signin_use(token: str):
     session.clear()  # a fresh session for the signed-in person
     session["member_id"], session["member_v"] = member.id, member.token_version
     session.permanent = True
-    return _no_referrer(redirect(url_for("members.account"), code=303))
+    return _no_referrer(mark_signed_in(redirect(url_for("members.account"), code=303)))
 
 
 def _signed_in_member() -> Member:
@@ -110,6 +111,9 @@ def account():
 @bp.post("/account/token")
 def account_new_token():
     member = _signed_in_member()
+    if request.form.get("confirm") != "yes":
+        flash("Nothing changed: tick the box to confirm that your old feed addresses should stop working.")
+        return redirect(url_for("members.account", _anchor="new-addresses"), code=303)
     replace_token(member)
     session["member_v"] = member.token_version
     flash("Your feed addresses are new. The old ones no longer work: update your feed reader.")
@@ -132,7 +136,7 @@ def account_billing():
 @bp.post("/account/signout")
 def account_signout():
     session.clear()
-    return redirect(url_for("content.home"), code=303)
+    return mark_signed_out(redirect(url_for("content.home"), code=303))
 
 
 @bp.post("/stripe/webhook")

@@ -18,6 +18,10 @@ class Editor(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the desk mails sign-in links; an editor without one uses the API only.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # Held in each desk session and checked on every desk request: raising it ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Member(db.Model):
@@ -40,6 +44,9 @@ class Member(db.Model):
     # When the Stripe state now stored was read from Stripe: an older read never overwrites a newer one.
     stripe_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The end of the paid period Stripe last reported: the renewal date, or the last day if it is cancelled.
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Set when the member's feed URL is fetched from unusually many networks.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -1,4 +1,4 @@
-"""entry plain text, kept beside the HTML for JSON-LD and teasers
+"""entry plain text, kept beside the HTML for JSON-LD and teasers; members' renewal dates
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +19,10 @@ def upgrade():
     with op.batch_alter_table('entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('body_text', sa.Text(), server_default='', nullable=False))
 
+    with op.batch_alter_table('member', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('period_end', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('cancel_at_period_end', sa.Boolean(), server_default='0', nullable=False))
+
     # Existing bodies get their text once, here, rather than on every page view.
     from syndicate.text import plain_text
 
@@ -31,5 +35,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('member', schema=None) as batch_op:
+        batch_op.drop_column('cancel_at_period_end')
+        batch_op.drop_column('period_end')
     with op.batch_alter_table('entry', schema=None) as batch_op:
         batch_op.drop_column('body_text')

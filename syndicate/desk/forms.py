@@ -1,0 +1,115 @@
+"""Reading the desk's forms: what the editor typed, kept for re-display, and every problem named."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .. import timeutil
+from ..editorial.service import EntryFields
+from ..text import clean_text
+from . import markup
+
+_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+
+
+@dataclass
+class Compose:
+    """The compose form, as typed (strings and flags), so a refused or previewed form shows it again."""
+
+    headline: str = ""
+    body: str = ""
+    key_event: bool = False
+    regions: list[str] = field(default_factory=list)
+    syndicate: bool = True
+    embargo: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def entry_fields(self) -> EntryFields:
+        return EntryFields(headline=self.headline, body_html=markup.to_html(self.body), key_event=self.key_event,
+                           regions=self.regions, syndicate=self.syndicate, embargo_until=self.embargo_until())
+
+    def embargo_until(self) -> datetime | None:
+        if not self.embargo:
+            return None
+        # A datetime-local field carries no zone: editors write the newsroom's time.
+        return datetime.fromisoformat(self.embargo).replace(tzinfo=timeutil.tz())
+
+
+def _text(form, name: str, limit: int) -> str:
+    return clean_text(form.get(name, ""))[:limit + 1].strip()
+
+
+def _body(form) -> str:
+    # Browsers send a textarea's line breaks as CRLF.
+    return clean_text(form.get("body", "")).replace("\r\n", "\n")[:markup.MAX_CHARS + 1]
+
+
+def read_compose(form, known_regions: set[str]) -> Compose:
+    c = Compose(
+        headline=_text(form, "headline", 300),
+        body=_body(form),
+        key_event=form.get("key_event") == "on",
+        regions=[r for r in dict.fromkeys(form.getlist("regions")) if r in known_regions],
+        syndicate=form.get("syndicate") == "on",
+        embargo=form.get("embargo", "").strip()[:16],
+    )
+    if not c.headline:
+        c.errors["headline"] = "Write a headline."
+    elif len(c.headline) > 300:
+        c.errors["headline"] = "Keep the headline under 300 characters."
+    if not c.body.strip():
+        c.errors["body"] = "Write the update."
+    elif len(c.body) > markup.MAX_CHARS:
+        c.errors["body"] = f"Keep the update under {markup.MAX_CHARS:,} characters."
+    if c.embargo:
+        try:
+            ok = bool(_LOCAL_TIME.fullmatch(c.embargo)) and c.embargo_until() is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            c.errors["embargo"] = "Give the embargo as a date and time, e.g. 2026-11-05 18:30."
+            c.embargo = ""
+    return c
+
+
+@dataclass
+class Correction:
+    headline: str
+    body: str
+    note: str
+    etag: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_correction(form) -> Correction:
+    c = Correction(headline=_text(form, "headline", 300), body=_body(form),
+                   note=_text(form, "correction", 2000), etag=form.get("etag", "")[:100])
+    if not c.note:
+        c.errors["correction"] = "Say what was corrected: readers see this note, dated."
+    elif len(c.note) > 2000:
+        c.errors["correction"] = "Keep the correction under 2,000 characters."
+    if not c.headline:
+        c.errors["headline"] = "The update needs a headline."
+    elif len(c.headline) > 300:
+        c.errors["headline"] = "Keep the headline under 300 characters."
+    if not c.body.strip():
+        c.errors["body"] = "The update needs its text."
+    return c
+
+
+@dataclass
+class Withdrawal:
+    reason: str
+    note: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_withdrawal(form) -> Withdrawal:
+    w = Withdrawal(reason=_text(form, "reason", 2000), note=_text(form, "public_note", 2000))
+    if not w.reason:
+        w.errors["reason"] = "Give the reason (editors see it; readers do not)."
+    for name, value in (("reason", w.reason), ("public_note", w.note)):
+        if len(value) > 2000:
+            w.errors[name] = "Keep it under 2,000 characters."
+    return w

@@ -1,0 +1,92 @@
+// The desk's one script: Ctrl+Enter publishes, a draft survives a reload, a double click sends once,
+// and the preview follows the typing. Without it the desk works the same, with the Preview button.
+(function () {
+  "use strict";
+  var form = document.getElementById("compose");
+
+  // Every desk form: after the first submit, its buttons wait (the server also answers a resend once).
+  Array.prototype.forEach.call(document.querySelectorAll("form.desk-form"), function (f) {
+    f.addEventListener("submit", function () {
+      window.setTimeout(function () {
+        Array.prototype.forEach.call(f.querySelectorAll("button"), function (b) { b.disabled = true; });
+      }, 0);
+    });
+  });
+  if (!form) return;
+
+  var key = "syndicate-desk-draft:" + form.getAttribute("data-draft");
+  var fields = ["headline", "body", "embargo", "idempotency_key"];
+  var publish = document.getElementById("publish-button");
+
+  function save() {
+    var draft = {};
+    fields.forEach(function (name) { draft[name] = form.elements[name].value; });
+    draft.key_event = form.elements.key_event.checked;
+    try { window.localStorage.setItem(key, JSON.stringify(draft)); } catch (e) { /* storage full or off */ }
+  }
+
+  function restore() {
+    var raw = null;
+    try { raw = window.localStorage.getItem(key); } catch (e) { return; }
+    if (!raw) return;
+    // A form the server filled (a preview, a refused publish) is newer than the stored draft.
+    if (form.elements.headline.value || form.elements.body.value) return;
+    var draft;
+    try { draft = JSON.parse(raw); } catch (e) { return; }
+    // The key comes back too: resending a draft whose first send did arrive publishes nothing new.
+    fields.forEach(function (name) { if (typeof draft[name] === "string") form.elements[name].value = draft[name]; });
+    form.elements.key_event.checked = !!draft.key_event;
+  }
+
+  if (form.hasAttribute("data-clear-draft")) {
+    try { window.localStorage.removeItem(key); } catch (e) { /* nothing to clear */ }
+  } else {
+    restore();
+  }
+  form.addEventListener("input", save);
+  form.addEventListener("change", save);
+
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      if (form.requestSubmit) form.requestSubmit(publish); else publish.click();
+    }
+  });
+
+  // The preview as you type: the server's own rendering and sanitising, and the gazetteer's warnings.
+  var section = document.getElementById("preview");
+  var headline = document.getElementById("preview-headline");
+  var body = document.getElementById("preview-body");
+  var warnings = document.getElementById("preview-warnings");
+  var timer = null;
+  var asked = 0;
+
+  function refresh() {
+    if (!form.elements.body.value.trim() && !form.elements.headline.value.trim()) return;
+    var mine = ++asked;
+    window.fetch(form.getAttribute("data-preview"), {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: {"Accept": "application/json"}
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (!data || mine !== asked) return;
+      headline.textContent = form.elements.headline.value.trim() || "(no headline yet)";
+      body.innerHTML = data.html;  // sanitised by the server, exactly as it will be stored
+      warnings.textContent = "";
+      (data.warnings.length ? data.warnings : [null]).forEach(function (text) {
+        var p = document.createElement("p");
+        p.className = text ? "warning" : "ok";
+        p.textContent = text || "No gazetteer warnings.";
+        warnings.appendChild(p);
+      });
+      section.hidden = false;
+    }).catch(function () { /* offline: the draft is kept; the Preview button still works */ });
+  }
+
+  form.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 400);
+  });
+  if (form.elements.body.value.trim()) refresh();
+})();

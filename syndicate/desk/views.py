@@ -1,0 +1,275 @@
+"""The desk's pages. Thin: read the form, call desk.work or desk.auth, render or redirect."""
+from __future__ import annotations
+
+import re
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from ..editorial import idempotency
+from ..errors import APIError
+from ..extensions import db, limiter
+from . import auth, bp, days, markup, work
+from .forms import Compose, read_compose, read_correction, read_withdrawal
+
+# Reachable without a desk session: signing in, and the desk's own stylesheet and script.
+OPEN = {"desk.signin_form", "desk.signin_submit", "desk.signin_link", "desk.signin_use", "desk.static"}
+
+
+@bp.before_request
+def _editor_required():
+    if request.endpoint in OPEN:
+        return None
+    editor = auth.current_editor()
+    if editor is None:
+        return redirect(url_for("desk.signin_form"), code=303)
+    g.desk_editor = editor
+    return None
+
+
+@bp.after_request
+def _private(response):
+    # Desk pages are one editor's and change with every publish: never kept by a browser or a proxy.
+    if request.endpoint != "desk.static":
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.context_processor
+def _desk_context():
+    return {"editor": g.get("desk_editor")}
+
+
+# ---------------------------------------------------------------- signing in
+
+
+@bp.get("/signin")
+def signin_form():
+    return render_template("desk/signin.html")
+
+
+@bp.post("/signin")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
+def signin_submit():
+    auth.send_link(request.form.get("email", ""))
+    return render_template("desk/signin_sent.html")
+
+
+@bp.get("/signin/<token>")
+def signin_link(token: str):
+    # Mail scanners open every link: the GET shows a button and changes nothing.
+    editor = auth.peek(token)
+    return render_template("desk/signin_link.html", who=editor, token=token), 200 if editor else 400
+
+
+@bp.post("/signin/<token>")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
+def signin_use(token: str):
+    editor = auth.use(token)
+    if editor is None:
+        return render_template("desk/signin_link.html", who=None, token=token), 400
+    auth.open_session(editor)
+    response = redirect(url_for("desk.home"), code=303)
+    auth.set_marker(response)
+    return response
+
+
+@bp.post("/signout")
+def signout():
+    auth.close_session()
+    response = redirect(url_for("desk.signin_form"), code=303)
+    auth.clear_marker(response)
+    return response
+
+
+# ---------------------------------------------------------------- the live day
+
+
+@bp.get("/")
+def home():
+    story = work.latest_live()
+    if story is None:
+        return render_template("desk/empty.html")
+    return redirect(url_for("desk.story", slug=story.slug), code=303)
+
+
+def _story_or_404(slug: str):
+    story = work.story_by_slug(slug)
+    if story is None:
+        abort(404, "No story has that address.")
+    return story
+
+
+def _story_page(story, compose: Compose, status: int = 200, *, preview=None, message: str | None = None,
+                key: str | None = None):
+    db.session.rollback()  # nothing below writes; never render while holding a write lock
+    published = request.args.get("published", "")
+    return render_template(
+        "desk/story.html", story=story, compose=compose, regions=work.all_regions(), key=key or work.new_key(),
+        entries=work.story_entries(story), preview=preview, message=message,
+        published=published if re.fullmatch(r"[0-9a-f-]{36}", published) else None,
+        next_day=days.propose(story),
+    ), status
+
+
+@bp.get("/stories/<slug>")
+def story(slug: str):
+    story = _story_or_404(slug)
+    return _story_page(story, work.blank_compose(story))
+
+
+@bp.post("/stories/<slug>/preview")
+def preview(slug: str):
+    story = _story_or_404(slug)
+    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    html, warnings = work.preview(compose)
+    if request.accept_mimetypes.best == "application/json":
+        return {"html": html, "warnings": warnings}
+    key = request.form.get("idempotency_key", "")
+    return _story_page(story, compose, preview={"html": html, "warnings": warnings},
+                       key=key if idempotency.KEY.fullmatch(key) else None)
+
+
+@bp.post("/stories/<slug>/entries")
+def publish(slug: str):
+    story = _story_or_404(slug)
+    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    key = work.form_key(request.form)
+    if compose.errors:
+        return _story_page(story, compose, 422, key=key)
+    try:
+        body, _ = work.publish(g.desk_editor, story, compose, key,
+                                      work.form_fingerprint("POST", request.path, request.form))
+    except APIError as exc:
+        if exc.error_code != "idempotency_key_reused":
+            raise
+        return _story_page(story, compose, 409, message=(
+            "This form was already used to publish an update (it is in the list below). "
+            "Nothing was published now. To publish this text as another update, press Publish again."))
+    # Said on a resend too: a double click's second answer is the one the browser shows.
+    flash("Published. It is on the live page now.")
+    for warning in body.get("warnings", []):
+        flash("Gazetteer: " + warning)
+    return redirect(body["location"], code=303)
+
+
+@bp.route("/stories/<slug>/next", methods=["GET", "POST"])
+def next_day(slug: str):
+    story = _story_or_404(slug)
+    proposal = days.propose(story)
+    title = request.form.get("title", proposal.title).strip()[:300]
+    summary = request.form.get("summary", proposal.summary).strip()[:2000]
+    error = None
+    if request.method == "POST":
+        if not title:
+            error = "Give the new day a title."
+        else:
+            body = work.start_next_day(g.desk_editor, story, title, summary, work.form_key(request.form),
+                                       work.form_fingerprint("POST", request.path, request.form))
+            flash("The new day is open. Its page links to the earlier days of the series.")
+            return redirect(body["location"], code=303)
+    db.session.rollback()
+    return render_template("desk/next_day.html", story=story, proposal=proposal, title=title, summary=summary,
+                           error=error, ready=days.can_start(proposal), key=work.new_key()), 422 if error else 200
+
+
+# ---------------------------------------------------------------- corrections and withdrawals
+
+
+def _entry_or_404(ref: str):
+    entry = work.entry_by_ref(ref)
+    if entry is None:
+        abort(404, "No update has that id.")
+    return entry
+
+
+def _withdrawn(entry):
+    flash("That update is withdrawn: it can no longer be corrected or withdrawn.")
+    return redirect(url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}", code=303)
+
+
+@bp.get("/entries/<ref>/correct")
+def correct_form(ref: str):
+    entry = _entry_or_404(ref)
+    if entry.status != "published":
+        return _withdrawn(entry)
+    return render_template("desk/correct.html", entry=entry, headline=entry.headline,
+                           body=markup.from_html(entry.body_html), note="", etag=work.current_etag(entry),
+                           lossless=markup.round_trips(entry.body_html), errors={}, stale=None, key=work.new_key())
+
+
+@bp.post("/entries/<ref>/correct")
+def correct(ref: str):
+    entry = _entry_or_404(ref)
+    c = read_correction(request.form)
+    key = work.form_key(request.form)
+    if not c.errors:
+        try:
+            body, _ = work.correct(g.desk_editor, entry, c, key, work.form_fingerprint("POST", request.path,
+                                                                                         request.form))
+        except APIError as exc:
+            if exc.error_code == "withdrawn":
+                db.session.rollback()
+                return _withdrawn(entry)
+            if exc.error_code not in ("changed", "idempotency_key_reused"):
+                raise
+            db.session.rollback()
+            if entry.status != "published":
+                return _withdrawn(entry)
+            # Someone else saved first: show their version to work from, and keep this editor's text.
+            return render_template("desk/correct.html", entry=entry, headline=entry.headline,
+                                   body=markup.from_html(entry.body_html), note=c.note,
+                                   etag=work.current_etag(entry), lossless=markup.round_trips(entry.body_html),
+                                   errors={}, stale=c, key=work.new_key()), 409
+        flash("Correction published, dated now.")
+        for warning in body.get("warnings", []):
+            flash("Gazetteer: " + warning)
+        return redirect(body["location"], code=303)
+    db.session.rollback()
+    return render_template("desk/correct.html", entry=entry, headline=c.headline, body=c.body, note=c.note,
+                           etag=c.etag, lossless=markup.round_trips(entry.body_html), errors=c.errors, stale=None,
+                           key=key), 422
+
+
+@bp.get("/entries/<ref>/withdraw")
+def withdraw_form(ref: str):
+    entry = _entry_or_404(ref)
+    if entry.status != "published":
+        return _withdrawn(entry)
+    return render_template("desk/withdraw.html", entry=entry, reason="", note="", errors={}, key=work.new_key())
+
+
+@bp.post("/entries/<ref>/withdraw")
+def withdraw(ref: str):
+    entry = _entry_or_404(ref)
+    w = read_withdrawal(request.form)
+    key = work.form_key(request.form)
+    if w.errors:
+        return render_template("desk/withdraw.html", entry=entry, reason=w.reason, note=w.note, errors=w.errors,
+                               key=key), 422
+    try:
+        body, _ = work.withdraw(g.desk_editor, entry, w, key, work.form_fingerprint("POST", request.path,
+                                                                                     request.form))
+    except APIError as exc:
+        if exc.error_code not in ("withdrawn", "idempotency_key_reused"):
+            raise
+        db.session.rollback()
+        return _withdrawn(entry)
+    flash("Withdrawn. It is gone from every page and feed; partners that held it get a tombstone.")
+    return redirect(body["location"], code=303)
+
+
+# ---------------------------------------------------------------- the log
+
+
+@bp.get("/log")
+def log():
+    raw = request.args.get("page", "1")
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
+        abort(404, "Pages of the log are numbered from 1.")
+    page = int(raw)
+    rows, more = work.log_page(page)
+    if page > 1 and not rows:
+        abort(404, "The log has no page that far back.")
+    return render_template("desk/log.html", rows=rows, page=page, more=more, entries=work.log_targets(rows),
+                           stories=work.stories_by_id(rows))

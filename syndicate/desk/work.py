@@ -1,0 +1,160 @@
+"""What the desk does, as plain functions over the editorial service: the views only read and render.
+
+Every change goes through editorial.service (the same rules, change log,
+WebSub pings and partner tombstones as the API) and through the idempotency
+table, keyed by the key each form carries from when it was rendered: a double
+click or a resend after a dropped connection gets the first answer.
+"""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+from flask import url_for
+from sqlalchemy import select
+
+from ..editorial import idempotency, service
+from ..editorial.documents import entry_etag, find_entry
+from ..errors import APIError
+from ..extensions import db
+from ..models import EditorialLog, Editor, Entry, Region, Story
+from ..text import html_to_text
+from . import days, markup
+from .forms import Compose, Correction, Withdrawal
+
+LOG_PAGE = 50
+
+
+def new_key() -> str:
+    """A key for one rendering of a form: sending that form twice makes one change."""
+    return secrets.token_urlsafe(18)
+
+
+def form_fingerprint(method: str, path: str, form) -> str:
+    # The CSRF token is left out: it is signed anew on each render, and a restored draft has another.
+    items = sorted((k, v) for k, v in form.items(multi=True) if k not in ("csrf_token", "idempotency_key"))
+    return idempotency.fingerprint(method, path, urlencode(items).encode())
+
+
+def form_key(form) -> str:
+    key = form.get("idempotency_key", "")
+    if not idempotency.KEY.fullmatch(key):
+        raise APIError(400, "This form is missing its key; reload the page and send it again.")
+    return key
+
+
+def actor(editor: Editor) -> service.Actor:
+    return service.Actor(editor.name, "desk", editor.id)
+
+
+def latest_live() -> Story | None:
+    return db.session.scalar(select(Story).where(Story.kind == "live").order_by(Story.published_at.desc()).limit(1))
+
+
+def story_by_slug(slug: str) -> Story | None:
+    from ..editorial.validate import SLUG
+
+    return db.session.scalar(select(Story).where(Story.slug == slug)) if SLUG.fullmatch(slug) else None
+
+
+def entry_by_ref(ref: str) -> Entry | None:
+    return find_entry(ref)
+
+
+def all_regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
+def story_entries(story: Story) -> list[Entry]:
+    """Every update of a story, withdrawn ones too, newest first."""
+    query = select(Entry).where(Entry.story_id == story.id).order_by(Entry.published_at.desc(), Entry.id.desc())
+    return list(db.session.scalars(query))
+
+
+def blank_compose(story: Story) -> Compose:
+    return Compose(regions=[r.slug for r in story.regions], syndicate=story.syndicate)
+
+
+def preview(compose: Compose) -> tuple[str, list[str]]:
+    """Exactly the HTML publishing would store, and the gazetteer's warnings about it."""
+    html = markup.publishable(compose.body)
+    return html, service.gazetteer_warnings(compose.headline, html_to_text(html))
+
+
+def publish(editor: Editor, story: Story, compose: Compose, key: str, print_: str) -> tuple[dict, bool]:
+    def action():
+        entry, warnings = service.add_entry(story, compose.entry_fields(), actor=actor(editor))
+        location = url_for("desk.story", slug=story.slug, published=entry.uid) + f"#entry-{entry.uid}"
+        return 303, {"location": location, "warnings": warnings, "uid": entry.uid}
+
+    _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
+    return body, replayed
+
+
+def correct(editor: Editor, entry: Entry, c: Correction, key: str, print_: str) -> tuple[dict, bool]:
+    def action():
+        fields = service.EntryFields(headline=c.headline)
+        # The body is rewritten only when the editor changed it, so a rich body (headings, say)
+        # that the desk's markup cannot say survives a correction to the headline or a note.
+        if c.body.strip() != markup.from_html(entry.body_html).strip():
+            fields.body_html = markup.to_html(c.body)
+        warnings = service.edit_entry(entry, fields, c.note, actor=actor(editor), if_match=[c.etag])
+        return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}",
+                     "warnings": warnings}
+
+    _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
+    return body, replayed
+
+
+def withdraw(editor: Editor, entry: Entry, w: Withdrawal, key: str, print_: str) -> tuple[dict, bool]:
+    def action():
+        service.withdraw_entry(entry, w.reason, w.note or None, actor=actor(editor))
+        return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}"}
+
+    _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
+    return body, replayed
+
+
+def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: str, print_: str) -> dict:
+    proposal = days.propose(story)
+    if not days.can_start(proposal):
+        raise APIError(409, "The next day starts at midnight, newsroom time.", code="too_early")
+
+    def action():
+        new = service.create_story(
+            title=title, slug=proposal.slug, summary=summary, kind="live", language=story.language,
+            access=story.access, regions=proposal.regions, series=proposal.series, published_at=None,
+            syndicate=story.syndicate, actor=actor(editor))
+        if not story.series:  # the current day joins the series the new one starts (same transaction)
+            story.series = proposal.series
+        return 303, {"location": url_for("desk.story", slug=new.slug)}
+
+    _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+    return body
+
+
+def current_etag(entry: Entry) -> str:
+    return entry_etag(entry)
+
+
+def log_page(page: int) -> tuple[list[EditorialLog], bool]:
+    """One page of the log, newest first, and whether an older page follows."""
+    rows = list(db.session.scalars(
+        select(EditorialLog).order_by(EditorialLog.at.desc(), EditorialLog.id.desc())
+        .offset((page - 1) * LOG_PAGE).limit(LOG_PAGE + 1)
+    ))
+    return rows[:LOG_PAGE], len(rows) > LOG_PAGE
+
+
+def log_targets(rows: list[EditorialLog]) -> dict[int, Entry]:
+    ids = {r.entry_id for r in rows if r.entry_id}
+    if not ids:
+        return {}
+    return {e.id: e for e in db.session.scalars(select(Entry).where(Entry.id.in_(ids)))}
+
+
+def stories_by_id(rows: list[EditorialLog]) -> dict[int, Story]:
+    ids = {r.story_id for r in rows if r.story_id}
+    if not ids:
+        return {}
+    return {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
