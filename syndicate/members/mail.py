@@ -33,7 +33,7 @@ def request_signin(email: str) -> None:
 def _queue(row: OutboxMail) -> None:
     """Add the row to the caller's open transaction; with none open, commit it at once on its own."""
     row.message_id = make_msgid(domain="syndicate.local")
-    alone = not db.session.in_transaction()
+    alone = not db.session().in_transaction()
     db.session.add(row)
     db.session.info["outbox_pending"] = True
     if alone:
