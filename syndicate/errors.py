@@ -149,6 +149,15 @@ def refuse_nul() -> None:
         raise APIError(400, "A form field holds a NUL character.", code="bad_request")
 
 
+def _release() -> None:
+    """An error ends the request's work: roll back, so no write lock is held while the error page renders."""
+    try:
+        if db.session().in_transaction():
+            db.session.rollback()
+    except Exception:  # noqa: BLE001 (a dead connection: the pool replaces it)
+        db.session.remove()
+
+
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul)
     for kind in _database_trouble():
@@ -156,12 +165,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        _release()
         return _respond(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         from .logs import escape_path
 
-        db.session.rollback()
+        _release()
         log.exception("unhandled error on %s %s", request.method, escape_path(request.path))
         return _respond(InternalServerError("Something went wrong on our side. It has been logged."))

@@ -296,3 +296,34 @@ def test_a_locked_table_gives_503_with_retry_after_not_a_hang(make_app):
         finally:
             admin.execute("ROLLBACK")
     assert client.post("/api/stories", json={"title": "Locked", "slug": "locked"}, headers=editor).status_code == 201
+
+
+@needs_postgres
+def test_only_content_writes_wait_for_the_content_lock(make_app):
+    """With an editor's transaction holding the content lock (the site_state row), readers' side writes
+    (feed networks, partner pull logs, sign-in requests, tiers) go through; an editor's write waits."""
+    from syndicate.models import FeedNetwork, PartnerPull
+
+    app = make_app(DB_STATEMENT_TIMEOUT=2)
+    client = app.test_client()
+    token = last_line(cli(app, "members", "comp", "reader@example.org"))
+    key = last_line(cli(app, "partners", "add", "P"))
+    editor = {"Authorization": f"Bearer {last_line(cli(app, 'editors', 'add', 'desk'))}"}
+    with _admin() as admin:
+        admin.execute("BEGIN")
+        admin.execute("UPDATE site_state SET version = version WHERE id = 1")
+        try:
+            feed = client.get(f"/feeds/latest.atom?token={token}", environ_base={"REMOTE_ADDR": "198.51.100.7"})
+            pull = client.get("/syndication/entries.json", headers={"Authorization": f"Bearer {key}"})
+            signin = client.post("/signin", data={"email": "reader@example.org"})
+            tier = app.test_cli_runner().invoke(args=["tiers", "add", "--name", "T", "--price", "price_t"])
+            blocked = client.post("/api/stories", json={"title": "Waits", "slug": "waits"}, headers=editor)
+        finally:
+            admin.execute("ROLLBACK")
+    assert feed.status_code == 200 and pull.status_code == 200 and signin.status_code == 200
+    assert tier.exit_code == 0
+    assert blocked.status_code == 503  # content writes are ordered: it waited, then gave up cleanly
+    with app.app_context():
+        assert db.session.scalar(select(FeedNetwork.network)) == "198.51.100.0/24"
+        assert db.session.scalar(select(PartnerPull.id)) is not None
+        db.session.remove()
