@@ -327,3 +327,27 @@ def test_only_content_writes_wait_for_the_content_lock(make_app):
         assert db.session.scalar(select(FeedNetwork.network)) == "198.51.100.0/24"
         assert db.session.scalar(select(PartnerPull.id)) is not None
         db.session.remove()
+
+
+def test_database_unreachable_is_503_and_healthz_still_answers(tmp_path, caplog):
+    """PostgreSQL refusing connections (nothing listens on the port): 503 with Retry-After, one log line
+    per request, no traceback; /healthz answers, /readyz says not ready."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
+    app = create_app(make_config(url, DB_STATEMENT_TIMEOUT=2), instance_path=str(tmp_path / "instance"))
+    client = app.test_client()
+    try:
+        with caplog.at_level(logging.WARNING):
+            answers = [client.get(path) for path in ("/", "/feeds/latest.atom", "/stories/x")]
+            answers.append(client.post("/api/stories", json={}, headers={"Authorization": "Bearer ed_x"}))
+            health, ready = client.get("/healthz"), client.get("/readyz")
+        for response in answers:
+            assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+            assert response.headers["Cache-Control"] == "no-store"
+        assert answers[1].json["error"]["code"] == "unavailable"
+        assert health.status_code == 200 and ready.status_code == 503
+        assert ready.json["checks"]["database"] is False
+        assert "Traceback" not in caplog.text
+        assert len([r for r in caplog.records if "database unavailable" in r.getMessage()]) == len(answers)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
