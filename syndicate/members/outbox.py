@@ -19,8 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy import event
+from sqlalchemy import case, event, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import timeutil
@@ -35,6 +34,8 @@ MAX_PAUSE = 3600  # seconds: the longest wait between two attempts
 
 @dataclass
 class Drained:
+    """What one drain did, and what is left: how many wait, and when the first of them is due."""
+
     sent: int = 0
     failed: int = 0
     pending: int = 0
