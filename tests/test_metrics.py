@@ -77,3 +77,19 @@ def test_every_dependency_has_an_upper_bound_and_stripe_moves_with_its_api_versi
     assert API_VERSION == stripe.api_version
     bound = next(r for r in project["dependencies"] if r.startswith("stripe"))
     assert f">={stripe.VERSION.split('.')[0]}," in bound
+
+
+def test_cache_hits_and_misses_are_counted(client, newsroom):
+    newsroom.story(title="Live", slug="live")
+    newsroom.entry("live", headline="First")
+    before = scrape(client).get_data(as_text=True)
+    for _ in range(3):
+        client.get("/stories/live")
+        client.get("/feeds/latest.atom")
+    after = scrape(client).get_data(as_text=True)
+    for kind in ("page", "feed"):
+        misses = sample(after, "syndicate_cache_total", cache=kind, result="miss") - sample(
+            before, "syndicate_cache_total", cache=kind, result="miss")
+        hits = sample(after, "syndicate_cache_total", cache=kind, result="hit") - sample(
+            before, "syndicate_cache_total", cache=kind, result="hit")
+        assert (misses, hits) == (1, 2), kind
