@@ -1,21 +1,31 @@
 """gunicorn settings picked up by a plain `gunicorn wsgi:app` from the project root.
 
-The access log prints each request line with its query string; member tokens
-travel there as ?token=, so every line is scrubbed before it is written.
+The access log prints the request line, the path, the query string, the
+referer and the HTTP Basic user. Member tokens, editor tokens and partner keys
+can travel in any of them, so each is scrubbed, judged the way the app parses
+it, and control characters are escaped so no request forges a line.
 """
 from gunicorn.glogging import Logger
 
-from syndicate.logs import scrub
+from syndicate.logs import SCRUBBED, escape_controls, scrub, scrub_path, scrub_query, scrub_request_line, scrub_target
 
 
 class ScrubbingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "f"):  # request line, path, referer
+        scrubbers = {
+            "r": scrub_request_line,  # request line
+            "U": lambda path: escape_controls(scrub_path(path)),  # path, decoded
+            "q": lambda query: escape_controls(scrub_query(query)),  # bare query string
+            "f": scrub_target,  # referer: a page that held a token in its URL
+            "a": escape_controls,  # user agent
+        }
+        for key, scrubber in scrubbers.items():
             if isinstance(atoms.get(key), str):
-                atoms[key] = scrub(atoms[key])
-        if isinstance(atoms.get("q"), str):  # the bare query string
-            atoms["q"] = scrub("?" + atoms["q"])[1:]
+                atoms[key] = scrubber(atoms[key])
+        # The Basic user: a token sent as `curl -u TOKEN:` would be printed here.
+        if atoms.get("u") not in (None, "-"):
+            atoms["u"] = SCRUBBED
         return atoms
 
     def error(self, msg, *args, **kwargs):
@@ -23,3 +33,13 @@ class ScrubbingLogger(Logger):
 
 
 logger_class = ScrubbingLogger
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR set, a worker that exits stops counting in /metrics' live gauges."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

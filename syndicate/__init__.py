@@ -24,12 +24,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
-    from . import documents, errors, extensions, logs
+    from . import documents, errors, extensions, health, logs, metrics
 
     extensions.init_app(app)
     documents.init_app(app)
     logs.init_app(app)
     errors.init_app(app)
+    metrics.init_app(app)  # early: its clock starts before any other hook runs
+    health.init_app(app)
 
     from . import cli, content, desk, editorial, feeds, members, partners
 
@@ -48,9 +50,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         # X-Forwarded-Host is not trusted: links come from SITE_URL alone.
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
-
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
 
     return app

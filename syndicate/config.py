@@ -18,15 +18,22 @@ DEFAULTS = {
     "STRIPE_WEBHOOK_SECRET": None,
     "STRIPE_API_BASE": None,
     "STRIPE_PAGE_SIZE": 100,
+    "STRIPE_TIMEOUT": 10,  # seconds for any one call to Stripe
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_USE_TLS": False,
     "MAIL_SENDER": None,
+    "MAIL_TIMEOUT": 10,  # seconds for each step of talking to the mail server
+    "MAIL_RETRY_SECONDS": 30,  # first pause before a failed mail is tried again; doubles each time
+    "MAIL_MAX_ATTEMPTS": 12,  # then the mail is given up (about a day and a half of retries)
     "RATELIMIT_STORAGE_URI": "memory://",
     # Said explicitly: Flask-Limiter's one instance would otherwise keep the last app's choice.
     "RATELIMIT_ENABLED": True,
+    # Redis unreachable: count in each process's memory (logged) rather than answer 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "API_RATE_LIMIT": "600 per minute",
     "WEBSUB_HUB": None,
     "GRACE_DAYS": 7,
@@ -44,6 +51,8 @@ DEFAULTS = {
     "SHARED_CACHE_SECONDS": 2,
     "PAGE_SIZE": 30,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
+    "DB_STATEMENT_TIMEOUT": 5,  # seconds (PostgreSQL): queries, lock waits and connecting give up after this
 }
 
 
@@ -66,7 +75,12 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "syndicate.sqlite")
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg["DATABASE_URL"], cfg["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                       float(cfg["DB_STATEMENT_TIMEOUT"]))
     cfg.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    if str(cfg["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://", "redis+")):
+        # A Redis that hangs must not hang requests: a second at most, then the in-memory fallback.
+        cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
 
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV"] == "production":
@@ -91,11 +105,27 @@ def load(app: Flask, test_config: dict | None) -> None:
             raise ConfigError("SYNDICATE_SITE_URL is required when SYNDICATE_ENV=production")
         cfg["SITE_URL"] = DEVELOPMENT_SITE_URL
     cfg["SITE_URL"] = cfg["SITE_URL"].rstrip("/")
-    # Browsers and feed readers never need the session cookie cross-site.
-    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Browsers and feed readers never need the session cookie cross-site. Assigned: Flask's own
+    # defaults already hold the key (as None), so setdefault would change nothing.
+    if not cfg.get("SESSION_COOKIE_SAMESITE"):
+        cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     if cfg["ENV"] == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
+
+
+def _engine_options(url: str, given: dict, timeout: float) -> dict:
+    """PostgreSQL gives up on a slow query, a lock wait or a connection after `timeout`, so no request hangs
+    until gunicorn kills its worker; errors.py turns that into a 503."""
+    options = dict(given)
+    if not url.startswith("postgresql") or timeout <= 0:
+        return options
+    ms = int(timeout * 1000)
+    connect_args = {"connect_timeout": max(1, round(timeout)),
+                    "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"}
+    options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+    options.setdefault("pool_timeout", timeout)  # waiting for a pooled connection, too
+    return options
 
 
 def _instance_secret(path: Path) -> str:

@@ -27,6 +27,7 @@ from typing import Callable, Hashable
 from flask import Flask, Response, current_app, request
 
 from . import timeutil
+from .metrics import CACHE
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,12 @@ class DocumentCache:
             if hit is not None:
                 self.items.move_to_end(key)
                 self.hits += 1
-                return hit
-            self.misses += 1
+            else:
+                self.misses += 1
+        kind = key[0] if isinstance(key, tuple) and key else "other"  # "page" or "feed": a bounded set
+        CACHE.labels(cache=kind, result="hit" if hit is not None else "miss").inc()
+        if hit is not None:
+            return hit
         made = make()
         self._store(version, key, made)
         return made

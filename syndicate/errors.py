@@ -11,8 +11,9 @@ log = logging.getLogger(__name__)
 _CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "invalid", 429: "rate_limited", 500: "internal_error",
+    422: "invalid", 429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
+RETRY_AFTER_SECONDS = 5
 FEED_SUFFIXES = (".atom", ".rss", ".json")
 
 
@@ -36,9 +37,35 @@ def error_body(status: int, message: str, code: str | None = None, fields: dict 
 
 
 def wants_json() -> bool:
-    """Programs (the API, feed readers, Stripe, partners) get JSON; browsers get pages."""
+    """Programs (the API, feed readers, Stripe, partners) get JSON; people's browsers get pages.
+
+    A browser says so in Accept (text/html first); a program's */* is not taken for that.
+    """
     path = request.path
-    return path.startswith(("/api/", "/syndication/", "/stripe/")) or path.endswith(FEED_SUFFIXES)
+    if not (path.startswith(("/api/", "/syndication/", "/stripe/", "/metrics")) or path.endswith(FEED_SUFFIXES)):
+        return False
+    accept = request.accept_mimetypes
+    return accept.best_match(["application/json", "text/html"]) != "text/html"
+
+
+def realm() -> str:
+    """Who a 401 asks to authenticate: editors on the API, partners on syndication, members elsewhere."""
+    path = request.path
+    if path.startswith("/api/"):
+        return "editors"
+    if path.startswith("/syndication/"):
+        return "partners"
+    if path == "/metrics":
+        return "metrics"
+    return "members"
+
+
+def _www_authenticate(given: str | None) -> str:
+    """The challenge every 401 carries; an error="..." the raiser gave is kept."""
+    challenge = f'Bearer realm="{realm()}"'
+    if given and 'error="' in given:
+        challenge += ", error=" + given.split('error=', 1)[1].split(",")[0].strip()
+    return challenge
 
 
 def _respond(exc: HTTPException):
@@ -52,19 +79,99 @@ def _respond(exc: HTTPException):
     response.status_code = status
     for key, value in headers.items():
         response.headers[key] = value
+    if status == 401:
+        response.headers["WWW-Authenticate"] = _www_authenticate(headers.get("WWW-Authenticate"))
     if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     response.headers["Cache-Control"] = "no-store" if status >= 500 else "no-cache"
     return response
 
 
+def _database_trouble() -> tuple[type[BaseException], ...]:
+    """What a database that is down, slow or locked raises: through SQLAlchemy or straight from a driver."""
+    import sqlite3
+
+    from sqlalchemy import exc as sa
+
+    kinds: list[type[BaseException]] = [sa.OperationalError, sa.InterfaceError, sa.TimeoutError,
+                                        sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:
+        pass
+    else:
+        kinds += [psycopg.OperationalError, psycopg.InterfaceError]
+    return tuple(kinds)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def database_unavailable(exc: BaseException):
+    """503 with Retry-After and one log line: the database is unreachable, too slow or locked."""
+    from .logs import escape_path
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 (the connection may be gone; the pool replaces it)
+        db.session.remove()
+    log.warning("database unavailable on %s %s: %s: %s", request.method, escape_path(request.path),
+                type(exc).__name__, _first_line(exc))
+    from flask import g
+
+    from .access import ANONYMOUS
+
+    g.reader = ANONYMOUS  # the error page must not ask the database who is reading
+    error = APIError(503, "The service is briefly unavailable. Please try again in a few seconds.",
+                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    try:
+        return _respond(error)
+    except Exception:  # noqa: BLE001 (whatever the page needed failed too: answer plainly)
+        response = make_response("Service briefly unavailable. Please try again in a few seconds.\n", 503)
+        response.headers.update({"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store",
+                                 "Content-Type": "text/plain; charset=utf-8"})
+        return response
+
+
+def refuse_nul() -> None:
+    """NUL never names anything here, and PostgreSQL refuses it in text: answer before any view queries.
+
+    404 for a path holding one (no such page), 400 for a parameter or form field.
+    """
+    if "\x00" in request.path:
+        raise APIError(404, "There is nothing at this address.")
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise APIError(400, "A parameter holds a NUL character.", code="bad_request")
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+            "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        raise APIError(400, "A form field holds a NUL character.", code="bad_request")
+
+
+def _release() -> None:
+    """An error ends the request's work: roll back, so no write lock is held while the error page renders."""
+    try:
+        if db.session().in_transaction():
+            db.session.rollback()
+    except Exception:  # noqa: BLE001 (a dead connection: the pool replaces it)
+        db.session.remove()
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
+    for kind in _database_trouble():
+        app.register_error_handler(kind, database_unavailable)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        _release()
         return _respond(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        from .logs import escape_path
+
+        _release()
+        log.exception("unhandled error on %s %s", request.method, escape_path(request.path))
         return _respond(InternalServerError("Something went wrong on our side. It has been logged."))

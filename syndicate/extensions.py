@@ -33,6 +33,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    # The one Limiter serves each app made in this process; a new app's storage is not known dead yet.
+    limiter._storage_dead = False
 
 
 def _migrations_dir():

@@ -1,23 +1,98 @@
-"""Logging that never carries a member token or a sign-in secret."""
+"""Logging that never carries a member token, a key or a sign-in secret, and never a forged line.
+
+Secrets are found the way the app finds them: a query parameter is judged by
+its name as werkzeug decodes it (so `?tok%65n=` is `token`), a sign-in link by
+its decoded path. Control characters are escaped, so no request can end a log
+line early and write one of its own.
+"""
 import logging
 import re
+from urllib.parse import unquote, unquote_plus
 
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler
 
-_SECRET_PARAM = re.compile(r"((?:^|[?&;\s/])(?:token|key)=)[^&\s\"';]+", re.IGNORECASE)
-_SIGNIN_PATH = re.compile(r"(/signin/)[^\s?\"']+")
+SCRUBBED = "[scrubbed]"
+_SECRET_NAMES = {"token", "key", "api_key", "apikey", "access_token", "auth", "password", "passwd", "secret"}
+_SECRET_ENDINGS = ("token", "key", "secret", "password")
+# A name=value pair after ?, &, ; or whitespace, in free text (a URL inside a message).
+_PAIR = re.compile(r"(?P<lead>^|[?&;\s/])(?P<name>[^=&;\s?/\"']{1,64})=(?P<value>[^&\s\"';]+)")
+_SIGNIN = "/signin/"
+_URLISH = re.compile(r"[^\s\"']*/[^\s\"']*")
+_SIGNIN_TEXT = re.compile(r"(/signin/)[^\s?\"']+")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def secret_name(name: str) -> bool:
+    """Whether a parameter, as the app decodes its name, may carry a secret."""
+    decoded = unquote_plus(name, errors="replace").strip().lower()
+    return decoded in _SECRET_NAMES or decoded.endswith(_SECRET_ENDINGS)
+
+
+def escape_controls(text: str) -> str:
+    """Control characters as visible escapes (\\x0a), so a value can never start a log line of its own."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}",
+                        text)
+
+
+def scrub_query(query: str) -> str:
+    """A raw query string with the value of every secret-named parameter replaced."""
+    pairs = query.split("&")
+    for i, pair in enumerate(pairs):
+        name, sep, value = pair.partition("=")
+        if sep and value and secret_name(name):
+            pairs[i] = f"{name}={SCRUBBED}"
+    return "&".join(pairs)
+
+
+def scrub_path(path: str) -> str:
+    """A path (raw or decoded) with a sign-in link's secret replaced, however it was percent-encoded."""
+    decoded = unquote(path, errors="replace")
+    at = decoded.find(_SIGNIN)
+    if at >= 0 and len(decoded) > at + len(_SIGNIN):
+        return decoded[:at] + _SIGNIN + SCRUBBED
+    return path
+
+
+def scrub_target(target: str) -> str:
+    """A request target (path?query) fit for a log: secrets scrubbed, controls escaped."""
+    path, sep, query = target.partition("?")
+    return escape_controls(scrub_path(path) + (sep + scrub_query(query) if sep else ""))
+
+
+def scrub_request_line(line: str) -> str:
+    """'GET /path?query HTTP/1.1' with its target scrubbed."""
+    parts = line.split(" ")
+    if len(parts) >= 2:
+        parts[1] = scrub_target(parts[1])
+        return escape_controls(" ".join(parts))
+    return scrub_target(line)
+
+
+def escape_path(path: str) -> str:
+    """A request path (decoded, as Flask gives it) for a log line."""
+    return escape_controls(scrub_path(path))
 
 
 def scrub(text: str) -> str:
-    """Replace token values in a URL or log line with a placeholder."""
-    return _SIGNIN_PATH.sub(r"\1[scrubbed]", _SECRET_PARAM.sub(r"\1[scrubbed]", text))
+    """Free text (a log message that may hold URLs) with secrets replaced and controls escaped."""
+    def pair(match: re.Match) -> str:
+        if secret_name(match.group("name")):
+            return f"{match.group('lead')}{match.group('name')}={SCRUBBED}"
+        return match.group(0)
+
+    text = _URLISH.sub(lambda m: scrub_target(m.group()), text)  # paths, however percent-encoded
+    return escape_controls(_SIGNIN_TEXT.sub(r"\1" + SCRUBBED, _PAIR.sub(pair, text)))
 
 
 class ScrubFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.msg = record.getMessage()
+            try:
+                record.msg = record.getMessage()
+            except (TypeError, ValueError):
+                record.msg = f"{record.msg} {record.args!r}"
             record.args = None
         record.msg = scrub(str(record.msg))
         return True
@@ -34,12 +109,13 @@ def install(logger: logging.Logger) -> None:
 def init_app(app: Flask) -> None:
     install(app.logger)
     install(logging.getLogger("werkzeug"))
-    install(logging.getLogger())
+    root = logging.getLogger()
+    install(root)
 
 
 class ScrubbingRequestHandler(WSGIRequestHandler):
     """The development server's request log, with tokens scrubbed from each line."""
 
     def log_request(self, code="-", size="-"):
-        self.requestline = scrub(self.requestline)
+        self.requestline = scrub_request_line(self.requestline)
         super().log_request(code, size)

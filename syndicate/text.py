@@ -15,13 +15,58 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"}}
 
 
+# Deeper than any story needs; past it, sanitising costs grow far faster than the text does.
+MAX_HTML_DEPTH = 40
+MAX_HTML_LENGTH = 2_000_000  # a bound on nh3's (linear) work; request bodies are smaller still
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# A new one of these closes an open one of the same name, as HTML parsers do (<li>a<li>b are siblings).
+_SELF_CLOSING_SIBLINGS = {"p", "li", "dt", "dd", "tr", "td", "th", "option"}
+
+
+class HTMLTooDeep(ValueError):
+    """HTML nested past MAX_HTML_DEPTH: refused before it is sanitised."""
+
+
+def html_depth(value: str) -> int:
+    """How deep an HTML fragment's elements nest, read in one pass over its tags (no parser, linear)."""
+    stack: list[str] = []
+    deepest = 0
+    for match in _TAG.finditer(value):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing:
+            continue
+        if closing:
+            if name in stack:
+                while stack.pop() != name:
+                    pass
+            continue
+        if name in _SELF_CLOSING_SIBLINGS and stack and stack[-1] == name:
+            stack.pop()
+        stack.append(name)
+        deepest = max(deepest, len(stack))
+    return deepest
+
+
+def check_html(value: str) -> None:
+    """Raise HTMLTooDeep (a ValueError) for HTML too long or too deep to sanitise at a bounded cost."""
+    if len(value) > MAX_HTML_LENGTH:
+        raise HTMLTooDeep(f"is longer than {MAX_HTML_LENGTH} characters")
+    if html_depth(value) > MAX_HTML_DEPTH:
+        raise HTMLTooDeep(f"nests elements more than {MAX_HTML_DEPTH} deep")
+
+
 def clean_text(value: str) -> str:
     """Plain text with the characters XML cannot carry removed."""
     return _XML_ILLEGAL.sub("", value)
 
 
 def sanitise_html(value: str) -> str:
-    """Body HTML reduced to an allow-list. No images or scripts: pages load nothing from elsewhere."""
+    """Body HTML reduced to an allow-list. No images or scripts: pages load nothing from elsewhere.
+
+    Raises HTMLTooDeep for input past the bounds: callers check first (check_html) to answer 422.
+    """
+    check_html(value)
     return nh3.clean(
         clean_text(value),
         tags=ALLOWED_TAGS,

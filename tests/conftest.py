@@ -89,6 +89,9 @@ def app(database_url, tmp_path, app_config):
 
 def close_app(app) -> None:
     """Let go of every database connection an app holds, so the next test can empty the tables."""
+    from syndicate.members import outbox
+
+    outbox.sender(app).stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -85,7 +85,7 @@ class LocalStripe:
 class SMTPSink:
     """An aiosmtpd server that keeps every message it receives."""
 
-    def __init__(self):
+    def __init__(self, port: int | None = None):
         from aiosmtpd.controller import Controller
 
         self.messages: list[email.message.EmailMessage] = []
@@ -96,7 +96,7 @@ class SMTPSink:
                 sink.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
                 return "250 OK"
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -201,3 +201,42 @@ def run_cli(env: dict, *args: str) -> str:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+class HungServer:
+    """A server that accepts connections and never answers: a mail server or an API that hangs.
+
+    close() drops every connection it holds, as a crashed server would, and stops listening.
+    """
+
+    def __init__(self, port: int | None = None):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port or 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.held)
+
+    def close(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        for connection in self.held:
+            connection.close()

@@ -101,3 +101,27 @@ def test_import_json_feed_and_bad_sources(runner, newsroom, tmp_path):
 def _member(runner) -> dict:
     token = last_line(runner.invoke(args=["members", "comp", "importer@example.org"]).output)
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_import_feed_keeps_an_undated_item_on_its_first_date(client, runner, newsroom, tmp_path):
+    newsroom.story(title="Imported", slug="imported")
+    source = tmp_path / "undated.xml"
+    source.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>Old CMS</title>'
+                      "<item><guid>u-1</guid><title>Undated</title><description>No date.</description></item>"
+                      "</channel></rss>")
+    assert "1 created" in runner.invoke(args=["import-feed", str(source), "--story", "imported"]).output
+    first = client.get("/stories/imported/feed.json", headers=_member(runner)).json["items"][0]["date_published"]
+    again = runner.invoke(args=["import-feed", str(source), "--story", "imported"])
+    assert "0 created, 0 updated, 1 unchanged" in again.output
+    assert client.get("/stories/imported/feed.json", headers=_member(runner)).json["items"][0]["date_published"] \
+        == first
+
+
+def test_import_feed_skips_absurdly_nested_bodies(runner, newsroom, tmp_path):
+    newsroom.story(title="Imported", slug="imported")
+    deep = "&lt;div&gt;" * 500 + "x" + "&lt;/div&gt;" * 500
+    source = tmp_path / "deep.xml"
+    source.write_text(rss([("d-1", "Deep", deep), ("d-2", "Fine", "ok")]))
+    result = runner.invoke(args=["import-feed", str(source), "--story", "imported"])
+    assert result.exit_code == 0 and "1 created" in result.output and "1 skipped" in result.output
+    assert "nests elements" in result.output

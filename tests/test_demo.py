@@ -13,6 +13,7 @@ import feedparser
 import pytest
 from sqlalchemy import func, select
 
+from servers import wait_for
 from syndicate import timeutil
 from syndicate.demo import SAMPLE_MEMBER, SERIES, load_demo
 from syndicate.extensions import db
@@ -84,7 +85,8 @@ def test_demo_loads_once_and_prints_the_way_in(app, client, runner):
     form = client.get("/signin").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     assert client.post("/signin", data={"email": SAMPLE_MEMBER, "csrf_token": csrf}).status_code == 200
-    mails = list(outbox.glob("*.eml"))
+    # The outbox sends after the request: wait for the file rather than expect it at once.
+    mails = wait_for(lambda: list(outbox.glob("*.eml")), what="the sign-in mail in the outbox")
     assert len(mails) == 1
     link = re.search(re.escape(app.config["SITE_URL"]) + r"(/signin/\S+)", mail_text(mails[0])).group(1)
     page = client.get(link).get_data(as_text=True)

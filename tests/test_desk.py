@@ -17,6 +17,7 @@ import feedparser
 import pytest
 
 from conftest import last_line, member_token
+from servers import wait_for
 
 TBILISI = ZoneInfo("Asia/Tbilisi")
 EMAIL = "ana@example.org"
@@ -49,7 +50,8 @@ def sign_in(app, client, address=EMAIL) -> None:
     before = len(mailed_links(app))
     page = client.get("/desk/signin").get_data(as_text=True)
     assert client.post("/desk/signin", data={"email": address, **form_values(page)}).status_code == 200
-    link = mailed_links(app)[before]
+    # The outbox sends after the request: wait for the mail.
+    link = wait_for(lambda: mailed_links(app)[before:], what="the desk sign-in mail")[0]
     page = client.get(link).get_data(as_text=True)
     response = client.post(link, data=form_values(page))
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -108,7 +110,7 @@ def test_editor_signs_in_with_a_single_use_link(app, client, runner, caplog):
     unknown = client.post("/desk/signin", data={"email": "nobody@example.org", **form_values(page)})
     assert known.status_code == unknown.status_code == 200
     assert known.data == unknown.data  # the page does not say who is an editor
-    links = mailed_links(app)
+    links = wait_for(lambda: mailed_links(app), what="the desk sign-in mail")
     assert len(links) == 1
     assert links[0].rsplit("/", 1)[1] not in caplog.text
 
@@ -165,8 +167,9 @@ def test_revoke_ends_the_token_and_the_desk_session(app, client, runner, newsroo
     sign_in(app, client)
     # A link asked for before the revocation must not work after it either.
     hidden = form_values(client.get("/desk/signin").get_data(as_text=True))
+    before = len(mailed_links(app))
     client.post("/desk/signin", data={"email": EMAIL, **hidden})
-    unused = mailed_links(app)[-1]
+    unused = wait_for(lambda: mailed_links(app)[before:], what="the second desk sign-in mail")[-1]
     api = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/desk/stories/{live}").status_code == 200
     assert client.post(f"/api/stories/{live}/entries", json={"headline": "a", "body_text": "b"},

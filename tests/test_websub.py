@@ -78,7 +78,33 @@ def test_a_refused_write_pings_nothing(client, newsroom, hub):
     response = client.post("/api/stories/live/entries", json={"headline": ""}, headers=newsroom.headers)
     assert response.status_code == 422
     newsroom.cli("gazetteer", "add", "Shusha", "Shushi")  # commits, but changes no feed
-    import time
+    # Pings leave in order, one at a time: once a later change's ping has arrived, any ping the two
+    # writes above had queued would have arrived before it.
+    newsroom.story(title="Marker", slug="marker")
+    wait_for(lambda: len(hub.pings) > before, what="the marker's ping")
+    assert len(hub.pings) == before + 1
+    assert all("/stories/live/feed" not in url for url in hub.pings[-1])
 
-    time.sleep(0.5)
-    assert len(hub.pings) == before
+
+def test_moving_an_entry_to_another_day_pings_both_days(client, newsroom, hub):
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    hub.release.set()
+    hub.refused = 1
+    newsroom.story(title="Live", slug="live")
+    wait_for(lambda: hub.pings, what="the story's ping")
+    tz = ZoneInfo("Asia/Tbilisi")
+    first = datetime.now(timezone.utc) - timedelta(days=3)
+    entry = newsroom.entry("live", headline="Dated wrongly", published_at=first.isoformat())
+    wait_for(lambda: any(f"/archive/{first.astimezone(tz).date()}.atom" in u for p in hub.pings for u in p),
+             what="the first day's ping")
+    before = len(hub.pings)
+    moved = first - timedelta(days=2)
+    response = client.patch(f"/api/entries/{entry['id']}", json={"published_at": moved.isoformat()},
+                            headers=newsroom.headers)
+    assert response.status_code == 200, response.json
+    wait_for(lambda: len(hub.pings) > before, what="the move's ping")
+    ping = hub.pings[before]
+    assert f"{SITE}/archive/{moved.astimezone(tz).date()}.atom" in ping
+    assert f"{SITE}/archive/{first.astimezone(tz).date()}.atom" in ping  # the day it left changed too

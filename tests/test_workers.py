@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import last_line
-from servers import ROOT, Gunicorn, free_port
+from servers import ROOT, Gunicorn, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -86,10 +86,40 @@ def test_tokens_never_reach_the_access_log(server):
     token = last_line(cli(env, "members", "comp", "reader@example.org"))
     assert call(base, f"/feeds/latest.atom?token={token}")[0] == 200
     assert call(base, f"/feeds/latest.rss?format=x&token={token}&x=1")[0] == 200
-    time.sleep(0.3)
+    wait_for(lambda: "/feeds/latest.rss?format=x" in access_log.read_text(), what="the access log line")
     log = access_log.read_text()
     assert "/feeds/latest.atom?token=[scrubbed]" in log
     assert token not in log
+
+
+def test_secrets_never_reach_the_access_log_in_any_form(server):
+    """A token as the Basic user, a percent-encoded parameter name, an API key, a sign-in link, a referer;
+    and a path that tries to write a line of its own."""
+    import base64
+
+    base, env, access_log = server
+    token = last_line(cli(env, "members", "comp", "reader@example.org"))
+    key = last_line(cli(env, "partners", "add", "P"))
+    basic = base64.b64encode(f"{token}:".encode()).decode()
+    requests = [
+        ("/feeds/latest.atom", {"Authorization": f"Basic {basic}"}),
+        (f"/feeds/latest.atom?tok%65n={token}", {}),
+        (f"/syndication/entries.json?api_key={key}", {}),
+        (f"/sign%69n/{token}", {}),
+        ("/feeds/latest.atom", {"Referer": f"{base}/feeds/latest.atom?token={token}"}),
+        ("/stories/x%0D%0A[fake%20line]%00", {}),
+        ("/healthz?marker=last", {}),
+    ]
+    for path, headers in requests:
+        try:
+            urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=10).read()
+        except urllib.error.HTTPError:
+            pass
+    wait_for(lambda: "marker=last" in access_log.read_text(), what="the last access log line")
+    log = access_log.read_text()
+    assert token not in log and key not in log
+    assert all(not line.startswith("[fake") for line in log.splitlines())
+    assert log.count("[scrubbed]") >= 5
 
 
 def test_demo_serves_and_its_log_holds_no_token(database_url, tmp_path):

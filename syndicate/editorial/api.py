@@ -17,6 +17,7 @@ from .documents import entry_etag, entry_state, find_entry
 from .idempotency import idempotent
 from .openapi import spec
 from .validate import LANGUAGE, SLUG, Fields, json_body
+from ..text import HTMLTooDeep, check_html
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
@@ -73,6 +74,11 @@ def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
     if f.has("body_html") and f.has("body_text"):
         f.errors["body_text"] = "give body_html or body_text, not both"
     html = f.text("body_html", max_len=200_000)
+    if html is not None:
+        try:
+            check_html(html)  # before anything is locked or sanitised: the cost stays bounded
+        except HTMLTooDeep as exc:
+            f.errors["body_html"], html = str(exc), None
     text = f.text("body_text", max_len=200_000)
     fields.body_html = service.body_from(html, text)
     if creating and fields.body_html is None and "body_html" not in f.errors and "body_text" not in f.errors:

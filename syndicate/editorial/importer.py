@@ -14,7 +14,7 @@ from sqlalchemy import select
 from .. import timeutil
 from ..extensions import db
 from ..models import Entry, Story
-from ..text import clean_text, sanitise_html, text_to_html
+from ..text import HTMLTooDeep, check_html, clean_text, sanitise_html, text_to_html
 from . import service
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -113,9 +113,19 @@ def import_feed(story: Story, source: str) -> Result:
         if not source_id or not headline:
             result.skipped += 1
             continue
+        try:
+            check_html(item.body_html)
+        except HTMLTooDeep as exc:
+            result.skipped += 1
+            result.warnings.append(f"{source_id}: the body {exc}; skipped")
+            continue
         now = timeutil.now()
-        published = min(item.published_at or now, now)
         existing = db.session.scalar(select(Entry).where(Entry.story_id == story.id, Entry.source_id == source_id))
+        # An undated item keeps the date it was first imported with: a re-import must not make it news again.
+        if item.published_at is not None:
+            published = min(item.published_at, now)
+        else:
+            published = existing.published_at if existing is not None else now
         if existing is None:
             fields = service.EntryFields(headline=headline, body_html=item.body_html, published_at=published)
             _, warnings = service.add_entry(story, fields, source_id=source_id)

@@ -170,13 +170,14 @@ def _recount(days: set[date]) -> None:
 
 def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
               actor: Actor = COMMAND_LINE) -> tuple[Entry, list[str]]:
+    body = sanitise_html(fields.body_html or "")  # before the lock: the one costly step holds up no one
     begin_write()
     now = timeutil.now()
     published = fields.published_at or now
     entry = Entry(
         story_id=story.id,
         headline=clean_text(fields.headline),
-        body_html=sanitise_html(fields.body_html or ""),
+        body_html=body,
         published_at=published,
         updated_at=now if published <= now else published,
         day=timeutil.local_day(published),
@@ -202,6 +203,7 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
 def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None, actor: Actor = COMMAND_LINE,
                if_match: list[str] | None = None) -> list[str]:
     """Change an entry; with if_match, only if it is still one of those versions (ETags)."""
+    body = sanitise_html(fields.body_html) if fields.body_html is not None else None  # before the lock
     begin_write()
     # Compared under the write lock, after begin_write re-read the entry: two editors cannot both pass.
     if if_match is not None and entry_etag(entry) not in if_match:
@@ -209,10 +211,11 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
     if entry.status != "published":
         raise APIError(409, "This entry was withdrawn and can no longer be edited.", code="withdrawn")
     days = {entry.day}
+    before = _feeds_of(entry)  # a move to another day or region must ping the feeds it left, too
     if fields.headline is not None:
         entry.headline = clean_text(fields.headline)
-    if fields.body_html is not None:
-        entry.body_html = sanitise_html(fields.body_html)
+    if body is not None:
+        entry.body_html = body
         entry.body_text = plain_text(entry.body_html)
     if fields.published_at is not None:
         entry.published_at = fields.published_at
@@ -230,7 +233,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
         entry.corrections.append(Correction(text=clean_text(correction), created_at=timeutil.now()))
     entry.updated_at = timeutil.now()
     _recount(days)
-    state.bump(*_feeds_of(entry))
+    state.bump(*before, *_feeds_of(entry))
     changes.record(entry)
     _log(actor, "correct" if correction else "edit", entry.story, entry, clean_text(correction) if correction else None)
     _commit()

@@ -5,9 +5,10 @@ bp = Blueprint("members", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, views  # noqa: F401  (routes register on import)
+    from . import cli, outbox, views  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
+    outbox.init_app(app)
 
     @app.after_request
     def _token_bearing(response):
@@ -19,5 +20,7 @@ def init_app(app: Flask) -> None:
         if presented_token(request)[0] or request.authorization is not None:
             response.headers["Referrer-Policy"] = "no-referrer"
         return response
+
     app.cli.add_command(cli.members)
+    app.cli.add_command(cli.mail)
     app.cli.add_command(cli.tiers)

@@ -6,19 +6,22 @@ older than the one already stored is dropped, and each event id is applied once.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import timeutil
 from ..extensions import db
 from ..models import Member, Signup, StripeEvent, Tier
-from . import stripe_api
+from ..writes import begin_private_write
+from . import signin, stripe_api
 from .service import has_access, normalise_email
-from ..writes import begin_write
 from .stripe_api import customer_id, price_ids
+
+log = logging.getLogger(__name__)
 
 OPEN = {"active", "trialing", "past_due"}
 
@@ -39,7 +42,7 @@ def tier_for(subscription: dict) -> Tier | None:
     return db.session.scalar(select(Tier).where(Tier.price_id.in_(ids)).limit(1))
 
 
-def _member_for(subscription: dict, email_hint: str | None) -> Member | None:
+def _member_for(subscription: dict, email: str | None) -> Member | None:
     customer = customer_id(subscription)
     member = db.session.scalar(
         select(Member).where(Member.stripe_subscription_id == subscription["id"]).with_for_update()
@@ -48,8 +51,6 @@ def _member_for(subscription: dict, email_hint: str | None) -> Member | None:
     ))
     if member is not None:
         return member
-    email = normalise_email(email_hint or "") or normalise_email(
-        stripe_api.retrieve_customer(customer).get("email") or "" if customer else "")
     if email is None:
         return None
     member = db.session.scalar(select(Member).where(Member.email == email).with_for_update())
@@ -72,14 +73,37 @@ def period_end(subscription: dict) -> tuple[datetime | None, bool]:
     return moment, bool(subscription.get("cancel_at_period_end"))
 
 
+def customer_email(subscription: dict, email_hint: str | None = None) -> str | None:
+    """The address a subscription's member is found or made by, asking Stripe only when no member knows it.
+
+    Call outside any transaction: it may ask Stripe.
+    """
+    hint = normalise_email(email_hint or "")
+    if hint:
+        return hint
+    customer = customer_id(subscription)
+    matches = [Member.stripe_subscription_id == subscription["id"]]
+    if customer:
+        matches.append(Member.stripe_customer_id == customer)
+    known = db.session.scalar(select(Member.id).where(or_(*matches)).limit(1))
+    ours = tier_for(subscription) is not None
+    db.session.commit()  # nothing stays open while Stripe is asked
+    if known is not None or not ours or not customer:
+        return None
+    return normalise_email(stripe_api.retrieve_customer(customer).get("email") or "")
+
+
 def apply_subscription(subscription: dict, read_at: datetime, outcome: Outcome, email_hint: str | None = None,
                        failed_at: datetime | None = None) -> None:
-    """Store what Stripe says of one subscription, if it is for one of our tiers."""
+    """Store what Stripe says of one subscription, if it is for one of our tiers. Asks Stripe nothing.
+
+    read_at is when it was asked for, so a reading that overtook a newer one loses to it.
+    """
     tier = tier_for(subscription)
     if tier is None:
         outcome.ignored = "not one of our tiers"
         return
-    member = _member_for(subscription, email_hint)
+    member = _member_for(subscription, normalise_email(email_hint or ""))
     if member is None:
         outcome.ignored = "no email for the customer"
         return
@@ -109,33 +133,41 @@ def apply_subscription(subscription: dict, read_at: datetime, outcome: Outcome, 
             update(Member).where(Member.id == member.id, Member.welcomed_at.is_(None)).values(welcomed_at=read_at)
         ).rowcount
         if claimed:
+            # Queued in this transaction: the welcome and the membership commit together or not at all.
+            signin.queue_welcome(member)
             outcome.welcome.append(member.id)
 
 
-def _reread(subscription_id: str | None, outcome: Outcome, **kwargs) -> None:
-    if not subscription_id:
-        outcome.ignored = "no subscription"
-        return
-    read_at = timeutil.now()
-    apply_subscription(stripe_api.retrieve_subscription(subscription_id), read_at, outcome, **kwargs)
+@dataclass
+class Reading:
+    """What an event makes us ask Stripe, and its answer: read before any transaction opens."""
+
+    subscription_id: str | None = None
+    email_hint: str | None = None
+    failed_at: datetime | None = None
+    signup_id: int | None = None
+    ignored: str | None = None
+    subscription: dict | None = None
+    email: str | None = None
+    read_at: datetime | None = None
 
 
-def on_subscription(obj: dict, event: dict, outcome: Outcome) -> None:
-    _reread(obj.get("id"), outcome)
+def on_subscription(obj: dict, event: dict) -> Reading:
+    return Reading(subscription_id=obj.get("id"))
 
 
-def on_checkout_completed(obj: dict, event: dict, outcome: Outcome) -> None:
-    email = (obj.get("customer_details") or {}).get("email") or obj.get("customer_email")
+def on_checkout_completed(obj: dict, event: dict) -> Reading:
+    reading = Reading(email_hint=(obj.get("customer_details") or {}).get("email") or obj.get("customer_email"),
+                      subscription_id=obj.get("subscription"))
     reference = obj.get("client_reference_id")
-    if reference and str(reference).isdigit():
+    if reference and str(reference).isascii() and str(reference).isdigit() and len(str(reference)) < 12:
         signup = db.session.get(Signup, int(reference))
         if signup is not None:
-            signup.completed_at = signup.completed_at or timeutil.now()
-            email = signup.email
+            reading.signup_id, reading.email_hint = signup.id, signup.email
+        db.session.commit()
     if obj.get("mode", "subscription") != "subscription":
-        outcome.ignored = "not a subscription checkout"
-        return
-    _reread(obj.get("subscription"), outcome, email_hint=email)
+        reading.ignored, reading.subscription_id = "not a subscription checkout", None
+    return reading
 
 
 def _invoice_subscription(invoice: dict) -> str | None:
@@ -146,13 +178,13 @@ def _invoice_subscription(invoice: dict) -> str | None:
     return subscription.get("id") if isinstance(subscription, dict) else subscription
 
 
-def on_invoice_paid(obj: dict, event: dict, outcome: Outcome) -> None:
-    _reread(_invoice_subscription(obj), outcome)
+def on_invoice_paid(obj: dict, event: dict) -> Reading:
+    return Reading(subscription_id=_invoice_subscription(obj))
 
 
-def on_invoice_failed(obj: dict, event: dict, outcome: Outcome) -> None:
+def on_invoice_failed(obj: dict, event: dict) -> Reading:
     failed_at = datetime.fromtimestamp(event.get("created") or timeutil.now().timestamp(), timezone.utc)
-    _reread(_invoice_subscription(obj), outcome, failed_at=failed_at)
+    return Reading(subscription_id=_invoice_subscription(obj), failed_at=failed_at)
 
 
 HANDLERS = {
@@ -166,39 +198,89 @@ HANDLERS = {
 }
 
 
+def _already_applied(event_id: str) -> bool:
+    applied = db.session.get(StripeEvent, event_id) is not None
+    db.session.commit()
+    return applied
+
+
+def _ask_stripe(reading: Reading) -> None:
+    """Fill in the subscription as Stripe has it now, and its customer's email if we need it."""
+    if reading.ignored:
+        return
+    if not reading.subscription_id:
+        reading.ignored = "no subscription"
+        return
+    reading.read_at = timeutil.now()  # before asking: the answer is at least this fresh
+    reading.subscription = stripe_api.retrieve_subscription(reading.subscription_id)
+    reading.email = customer_email(reading.subscription, reading.email_hint)
+
+
 def handle_event(event: dict) -> Outcome:
-    """Apply one verified webhook event, once. Raises StripeUnavailable (answer 503: Stripe retries)."""
-    outcome = Outcome()
+    """Apply one verified webhook event, once. Raises StripeUnavailable (answer 503: Stripe retries).
+
+    Stripe is asked first, with no transaction open; then one short write applies
+    the answer and records the event.
+    """
     handler = HANDLERS.get(event.get("type"))
     if handler is None:
-        outcome.ignored = "an event type we do not use"
-        return outcome
-    begin_write()
-    if db.session.get(StripeEvent, event["id"]) is not None:
-        outcome.ignored = "already applied"
-        db.session.rollback()
-        return outcome
-    try:
-        handler(event["data"]["object"], event, outcome)
-        db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # the same event, delivered in parallel, won
+        return Outcome(ignored="an event type we do not use")
+    if _already_applied(event["id"]):
         return Outcome(ignored="already applied")
-    except Exception:
-        db.session.rollback()
-        raise
-    return outcome
+    reading = handler(event["data"]["object"], event)
+    try:
+        _ask_stripe(reading)
+    except stripe_api.StripeNotFound as exc:
+        # Stripe no longer knows it (deleted, test data, another account): retrying would never help.
+        log.warning("stripe event %s (%s) names a subscription Stripe does not know: %s",
+                    event["id"], event.get("type"), exc)
+        reading.ignored, reading.subscription = "Stripe does not know the subscription", None
+    for attempt in (1, 2):
+        outcome = Outcome(ignored=reading.ignored)
+        begin_private_write()
+        try:
+            if db.session.get(StripeEvent, event["id"]) is not None:
+                db.session.rollback()
+                return Outcome(ignored="already applied")
+            if reading.signup_id is not None:
+                signup = db.session.get(Signup, reading.signup_id)
+                signup.completed_at = signup.completed_at or timeutil.now()
+            if reading.subscription is not None:
+                apply_subscription(reading.subscription, reading.read_at, outcome, email_hint=reading.email,
+                                   failed_at=reading.failed_at)
+            db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
+            db.session.commit()
+            return outcome
+        except IntegrityError:
+            # The same event delivered in parallel won, or a parallel event made the same member first:
+            # the second try finds it.
+            db.session.rollback()
+            if attempt == 2 or _already_applied(event["id"]):
+                return Outcome(ignored="already applied")
+        except Exception:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
 
 
 def sync_all() -> tuple[int, list[int]]:
-    """Reconcile every subscription on the Stripe account; returns (applied, members to welcome)."""
+    """Reconcile every subscription on the Stripe account; returns (applied, members welcomed).
+
+    Each subscription is stamped with when its page was asked for, not when it is
+    applied, so a webhook that ran in between (a cancellation) is never overwritten.
+    """
     applied, welcome = 0, []
-    for subscription in stripe_api.all_subscriptions():
-        outcome = Outcome()
-        begin_write()
-        apply_subscription(subscription, timeutil.now(), outcome)
-        db.session.commit()
-        applied += len(outcome.members)
-        welcome += outcome.welcome
+    for read_at, subscriptions in stripe_api.subscription_pages():
+        for subscription in subscriptions:
+            email = customer_email(subscription)
+            outcome = Outcome()
+            begin_private_write()
+            try:
+                apply_subscription(subscription, read_at, outcome, email_hint=email)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+            applied += len(outcome.members)
+            welcome += outcome.welcome
     return applied, welcome

@@ -4,7 +4,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from . import billing, join, networks, service, signin, stripe_api
+from . import billing, networks, outbox, service, signin, stripe_api
 
 
 @click.group(cls=AppGroup, help="Members and their tokens.")
@@ -35,6 +35,7 @@ def comp(email, until, mail):
     click.echo(f"Complimentary membership for {member.email}, {state}.")
     if mail:
         signin.send_welcome(member.id)
+        _send_now()
         click.echo(f"Welcome email sent to {member.email}.")
     click.echo(service.feed_token(member))
 
@@ -48,8 +49,7 @@ def sync():
         applied, welcome = billing.sync_all()
     except stripe_api.StripeUnavailable as exc:
         raise click.ClickException(f"Stripe could not be read: {exc}") from None
-    for member_id in welcome:
-        join.welcome(member_id)
+    _send_now()
     click.echo(f"{applied} subscriptions applied, {len(welcome)} welcome emails sent.")
 
 
@@ -77,6 +77,26 @@ def new_token(email):
     new = service.replace_token(_member(email))
     click.echo("The old token no longer works.")
     click.echo(new)
+
+
+def _send_now() -> None:
+    """A command's mail leaves before it exits; what the server refuses stays queued for retries."""
+    result = outbox.drain()
+    if result.pending:
+        click.echo(f"{result.pending} emails wait in the outbox for the mail server "
+                   "(syndicate mail send-pending retries them).")
+
+
+@click.group(cls=AppGroup, help="The outgoing mail queue.")
+def mail():
+    pass
+
+
+@mail.command("send-pending")
+def mail_send_pending():
+    """Send every queued email that is due (for cron); prints what was sent and what still waits."""
+    result = outbox.drain()
+    click.echo(f"{result.sent} sent, {result.failed} given up, {result.pending} waiting.")
 
 
 def _member(email: str):

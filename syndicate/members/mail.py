@@ -1,59 +1,45 @@
-"""Outgoing mail: SMTP when SYNDICATE_MAIL_SERVER is set, else .eml files in the instance outbox."""
+"""Outgoing mail, queued: `send` writes a row in the caller's transaction (or its own, when none is
+open); the outbox sends it later.
+
+No request ever waits for the mail server: the row commits with whatever
+caused it (a membership, a sign-in request) and the outbox (members.outbox)
+delivers it afterwards, with retries.
+"""
 from __future__ import annotations
 
-import logging
-import smtplib
-import ssl
-from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
 
-from .. import timeutil
-
-log = logging.getLogger(__name__)
+from ..extensions import db
+from ..models import OutboxMail
 
 
 def send(to: str, subject: str, body: str) -> None:
-    config = current_app.config
-    message = EmailMessage()
-    sender = config["MAIL_SENDER"] or f"{config['SITE_NAME']} <no-reply@localhost>"
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="syndicate.local")
-    message.set_content(body)
-    if config["MAIL_SERVER"]:
-        _smtp(message)
-        # The body holds sign-in links: log only who and what.
-        log.info("mail sent to %s: %s", to, subject)
-    else:
-        path = _outbox(message)
-        log.info("mail to %s written to %s: %s", to, path, subject)
+    """Queue a message; it leaves once the caller's transaction commits."""
+    _queue(OutboxMail(kind="mail", to_addr=to, subject=subject, body=body))
 
 
-def _smtp(message: EmailMessage) -> None:
-    config = current_app.config
-    port = int(config["MAIL_PORT"] or 25)
-    with smtplib.SMTP(config["MAIL_SERVER"], port, timeout=20) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls(context=ssl.create_default_context())
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        smtp.send_message(message)
+def request_signin(email: str) -> None:
+    """Queue a sign-in request for an address, members' or not: the outbox decides whether a mail goes.
+
+    Whether the address is a member's is looked up only when sending, so the
+    request that asked does the same work, in the same time, for any address.
+    """
+    _queue(OutboxMail(kind="signin", to_addr=email))
+
+
+def _queue(row: OutboxMail) -> None:
+    """Add the row to the caller's open transaction; with none open, commit it at once on its own."""
+    row.message_id = make_msgid(domain="syndicate.local")
+    alone = not db.session().in_transaction()
+    db.session.add(row)
+    db.session.info["outbox_pending"] = True
+    if alone:
+        db.session.commit()
 
 
 def outbox_path() -> Path:
     """Where mail is written as .eml files when no SMTP server is configured."""
     return Path(current_app.instance_path) / "outbox"
-
-
-def _outbox(message: EmailMessage) -> Path:
-    outbox = outbox_path()
-    outbox.mkdir(mode=0o700, exist_ok=True)
-    stamp = timeutil.now().strftime("%Y%m%dT%H%M%S%f")
-    path = outbox / f"{stamp}.eml"
-    path.write_bytes(bytes(message))
-    path.chmod(0o600)
-    return path

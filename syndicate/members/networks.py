@@ -6,17 +6,20 @@ a feed reader polling all day costs one insert per hour, not one per fetch.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import threading
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import distinct, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import timeutil
 from ..extensions import db
 from ..models import FeedNetwork, Member
-from ..writes import begin_write
+from ..writes import begin_private_write
+
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 
@@ -44,17 +47,22 @@ def record(member_id: int, address: str | None) -> None:
         if len(seen) > 100_000:
             seen.clear()
         seen.add(key)
-    begin_write()
+    # A short write of its own, with no content lock, committed or rolled back before the feed is read.
+    begin_private_write()
     try:
-        with db.session.begin_nested():
-            db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
+        db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
+        db.session.flush()
+        if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
+            member = db.session.get(Member, member_id)
+            if member is not None and member.flagged_at is None:
+                member.flagged_at = timeutil.now()
+        db.session.commit()
     except IntegrityError:
-        return  # another worker recorded it this hour
-    if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
-        member = db.session.get(Member, member_id)
-        if member is not None and member.flagged_at is None:
-            member.flagged_at = timeutil.now()
-    db.session.commit()
+        db.session.rollback()  # another worker recorded it this hour
+    except SQLAlchemyError as exc:
+        # Counting networks must never cost the reader their feed.
+        db.session.rollback()
+        log.warning("feed network of member %s not recorded: %s", member_id, type(exc).__name__)
 
 
 def networks_in_last_day(member_id: int) -> int:

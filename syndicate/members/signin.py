@@ -9,8 +9,8 @@ from ..extensions import db
 from ..models import Member, UsedSigninLink
 from ..urls import absolute
 from . import mail
-from .service import feed_token, find, has_access
-from ..writes import begin_write
+from .service import feed_token, find, has_access, normalise_email
+from ..writes import begin_private_write
 from .tokens import make_signin_token, read_signin_token
 
 
@@ -24,23 +24,46 @@ def signin_url(member: Member, kind: str) -> str:
     return absolute("members.signin_link", token=make_signin_token(member.id, kind))
 
 
-def send_welcome(member_id: int) -> None:
-    member = db.session.get(Member, member_id)
-    if member is None:
-        return
+def queue_welcome(member: Member) -> None:
+    """Queue the welcome mail in the caller's transaction: it leaves only if that commits."""
     body = render_template("members/mail/welcome.txt", member=member, signin_url=signin_url(member, "welcome"),
                            feeds=feed_urls(member))
     mail.send(member.email, f"Welcome to {current_app.config['SITE_NAME']}", body)
 
 
-def send_signin_link(email: str) -> None:
-    """Mail a sign-in link if the address is a member's; the caller answers the same either way."""
-    member = find(email)
+def send_welcome(member_id: int) -> None:
+    member = db.session.get(Member, member_id)
     if member is None:
         return
+    queue_welcome(member)
+    db.session.commit()
+
+
+def send_signin_link(email: str) -> None:
+    """Queue a sign-in request for any well-formed address: the same work whether or not it is a member's.
+
+    The outbox looks the address up when sending (signin_mail), outside the request.
+    """
+    normal = normalise_email(email)
+    if normal is None:
+        return
+    queue_signin(normal)
+    db.session.commit()
+
+
+def queue_signin(email: str) -> None:
+    """Queue a sign-in request in the caller's transaction."""
+    mail.request_signin(email)
+
+
+def signin_mail(email: str) -> tuple[str, str, str] | None:
+    """(to, subject, body) of the sign-in mail for an address, or None if it is no member's."""
+    member = find(email)
+    if member is None:
+        return None
     body = render_template("members/mail/signin.txt", member=member, signin_url=signin_url(member, "signin"),
                            active=has_access(member))
-    mail.send(member.email, f"Sign in to {current_app.config['SITE_NAME']}", body)
+    return member.email, f"Sign in to {current_app.config['SITE_NAME']}", body
 
 
 def peek(token: str) -> Member | None:
@@ -56,10 +79,12 @@ def use(token: str) -> Member | None:
     claim = read_signin_token(token)
     if claim is None:
         return None
-    begin_write()
     member = db.session.get(Member, claim[0])
+    db.session.commit()
     if member is None:
         return None
+    # The nonce's primary key makes the link single-use; no wider lock is needed.
+    begin_private_write()
     db.session.add(UsedSigninLink(nonce=claim[1], used_at=timeutil.now()))
     try:
         db.session.commit()

@@ -5,17 +5,25 @@ library's object types, and reads both the current API shapes and older ones.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterator
 
 import stripe
-from flask import current_app
+from flask import current_app, has_request_context
 
-# Pinned so a change of the account's default API version cannot change the shapes we read.
-API_VERSION = "2024-06-20"
+from .. import timeutil
+
+# Pinned so a change of the account's default API version cannot change the shapes we read. It is the
+# version stripe-python 16 is built for: pyproject.toml bounds stripe to that major, and they move together.
+API_VERSION = "2026-10-28.endive"
 
 
 class StripeUnavailable(Exception):
     """Stripe could not be reached or refused the call."""
+
+
+class StripeNotFound(StripeUnavailable):
+    """Stripe answered 404: it does not know the object (deleted, or from another account or mode)."""
 
 
 def configured() -> bool:
@@ -29,15 +37,23 @@ def _client() -> stripe.StripeClient:
         config["STRIPE_SECRET_KEY"],
         stripe_version=API_VERSION,
         base_addresses={"api": base} if base else None,
-        max_network_retries=2,
+        # The library waits 80 s by default, past gunicorn's worker timeout.
+        http_client=stripe.new_default_http_client(timeout=float(config["STRIPE_TIMEOUT"])),
+        # Within a request one try: the person (or Stripe, for a webhook) retries. A CLI can wait.
+        max_network_retries=0 if has_request_context() else 2,
     )
+
+
+def _unavailable(exc: stripe.StripeError) -> StripeUnavailable:
+    kind = StripeNotFound if exc.http_status == 404 else StripeUnavailable
+    return kind(f"{type(exc).__name__}: {exc.user_message or exc.code or 'error'}")
 
 
 def _call(fn, *args, **kwargs) -> dict:
     try:
         return fn(*args, **kwargs).to_dict()
     except stripe.StripeError as exc:
-        raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc.code or 'error'}") from exc
+        raise _unavailable(exc) from exc
 
 
 def create_checkout_session(*, price_id: str, email: str | None, customer: str | None, reference: str,
@@ -69,14 +85,21 @@ def retrieve_customer(customer_id: str) -> dict:
     return _call(_client().v1.customers.retrieve, customer_id)
 
 
-def all_subscriptions() -> Iterator[dict]:
-    """Every subscription of the account, canceled ones included, page by page."""
-    try:
-        page = _client().v1.subscriptions.list({"status": "all", "limit": current_app.config["STRIPE_PAGE_SIZE"]})
-        for subscription in page.auto_paging_iter():
-            yield subscription.to_dict()
-    except stripe.StripeError as exc:
-        raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc.code or 'error'}") from exc
+def subscription_pages() -> Iterator[tuple[datetime, list[dict]]]:
+    """Every subscription of the account, canceled ones included: (when the page was read, its subscriptions)."""
+    client = _client()
+    params = {"status": "all", "limit": current_app.config["STRIPE_PAGE_SIZE"]}
+    while True:
+        read_at = timeutil.now()  # taken before asking: a page is no newer than the moment it was requested
+        try:
+            page = client.v1.subscriptions.list(params)
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        subscriptions = [s.to_dict() for s in page.data]
+        yield read_at, subscriptions
+        if not page.has_more or not subscriptions:
+            return
+        params = {**params, "starting_after": subscriptions[-1]["id"]}
 
 
 def construct_event(payload: bytes, signature: str) -> dict:

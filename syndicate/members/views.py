@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from ..errors import APIError
 from ..extensions import csrf, db, limiter
+from ..metrics import WEBHOOKS
 from ..models import Member, Tier
 from ..urls import absolute
 from . import billing, bp, join as joining, signin, stripe_api
@@ -38,11 +39,11 @@ def join_submit():
         return render_template("members/join.html", open=False, tiers=tiers, email="", errors={})
     result = joining.start(request.form.get("email", ""), request.form.get("tier", ""))
     if result.errors:
-        return render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
-                               errors=result.errors), 422
-    if result.checkout_url is None:
-        # Already a member: no second subscription; a sign-in link is on its way instead.
-        return render_template("members/signin_sent.html")
+        page = render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
+                               errors=result.errors)
+        if result.unavailable:
+            return page, 503, {"Retry-After": "60"}
+        return page, 422
     return redirect(result.checkout_url, code=303)
 
 
@@ -147,12 +148,15 @@ def stripe_webhook():
     try:
         event = stripe_api.construct_event(request.get_data(), request.headers.get("Stripe-Signature", ""))
     except (ValueError, stripe.SignatureVerificationError):
+        WEBHOOKS.labels("unverified", "bad_signature").inc()
         raise APIError(400, "The Stripe-Signature does not verify.", code="bad_signature") from None
+    kind = event.get("type") if event.get("type") in billing.HANDLERS else "other"
     try:
         outcome = billing.handle_event(event)
     except stripe_api.StripeUnavailable as exc:
+        WEBHOOKS.labels(kind, "unavailable").inc()
         log.warning("stripe event %s not applied: %s", event.get("id"), exc)
-        raise APIError(503, "Stripe could not be read; deliver the event again.") from None
-    for member_id in outcome.welcome:
-        joining.welcome(member_id)
+        raise APIError(503, "Stripe could not be read; deliver the event again.",
+                       headers={"Retry-After": "60"}) from None
+    WEBHOOKS.labels(kind, "ignored" if outcome.ignored else "applied").inc()
     return {"received": True, "ignored": outcome.ignored}

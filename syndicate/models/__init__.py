@@ -2,9 +2,11 @@
 from .content import Correction, Day, Entry, NamingNote, Place, Region, SiteState, Story, SyndicationChange
 from .editorial import EditorialLog, IdempotentRequest
 from .people import Editor, FeedNetwork, Member, Partner, PartnerPull, Signup, StripeEvent, Tier, UsedSigninLink
+from .outbox import OutboxMail
 
 __all__ = [
     "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story", "SyndicationChange",
     "Editor", "FeedNetwork", "Member", "Partner", "PartnerPull", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
     "EditorialLog", "IdempotentRequest",
+    "OutboxMail",
 ]

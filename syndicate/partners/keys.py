@@ -13,7 +13,7 @@ from .. import timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import Partner
-from ..writes import begin_write
+from ..writes import begin_private_write
 
 
 class NameTaken(ValueError):
@@ -33,7 +33,7 @@ def default_license() -> str:
 def add(name: str, license_text: str | None) -> str:
     """Create a partner; returns its key, which is not stored and cannot be shown again."""
     key = "pk_" + secrets.token_urlsafe(32)
-    begin_write()
+    begin_private_write()
     db.session.add(Partner(name=name, key_hash=_hash(key), license=license_text or default_license()))
     try:
         db.session.commit()
@@ -44,7 +44,7 @@ def add(name: str, license_text: str | None) -> str:
 
 
 def revoke(name: str) -> bool:
-    begin_write()
+    begin_private_write()
     partner = db.session.scalar(select(Partner).where(Partner.name == name, Partner.revoked_at.is_(None)))
     if partner is None:
         return False
@@ -64,19 +64,31 @@ def presented_key() -> str | None:
     return None
 
 
+def _lookup() -> Partner | None:
+    """The current partner whose key the request presents, looked up once per request."""
+    if "partner_lookup" not in g:
+        key = presented_key()
+        digest = _hash(key) if key else None
+        partner = db.session.scalar(select(Partner).where(Partner.key_hash == digest)) if digest else None
+        # The lookup is by hash; the comparison below keeps the check itself constant-time too.
+        if partner is None or partner.revoked_at is not None or not hmac.compare_digest(partner.key_hash, digest):
+            partner = None
+        g.partner_lookup = partner
+    return g.partner_lookup
+
+
 def require_partner() -> Partner:
-    key = presented_key()
-    digest = _hash(key) if key else None
-    partner = db.session.scalar(select(Partner).where(Partner.key_hash == digest)) if digest else None
-    # The lookup is by hash; the comparison below keeps the check itself constant-time too.
-    if partner is None or partner.revoked_at is not None or not hmac.compare_digest(partner.key_hash, digest):
-        raise APIError(401, "Send a current partner key as 'Authorization: Bearer <key>'.",
-                       headers={"WWW-Authenticate": 'Bearer realm="syndication"'})
+    partner = _lookup()
+    if partner is None:
+        raise APIError(401, "Send a current partner key as 'Authorization: Bearer <key>'.")
     g.partner = partner
     return partner
 
 
 def rate_limit_key() -> str:
-    """Per-key limits: the key's hash, or the address when no key was sent."""
-    key = presented_key()
-    return "partner:" + _hash(key) if key else "addr:" + (request.remote_addr or "-")
+    """Per partner for a current key; per address for everything else, so guessing keys fills one bucket."""
+    try:
+        partner = _lookup()
+    except Exception:  # noqa: BLE001 (the database fails the view too; the limit must not be the one to raise)
+        partner = None
+    return f"partner:{partner.id}" if partner is not None else "addr:" + (request.remote_addr or "-")

@@ -5,6 +5,7 @@ from flask import Response, current_app, request
 
 from ..errors import APIError
 from ..extensions import limiter
+from ..metrics import PARTNER_PULLS
 from ..feeds.writers import MEDIA_TYPES, render
 from . import bp, changes, feed, keys
 
@@ -13,7 +14,8 @@ def _int_arg(name: str, default: int, minimum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < minimum:
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) < minimum:
         raise APIError(400, f"'{name}' must be a whole number of at least {minimum}.", code="bad_request",
                        fields={name: f"must be an integer >= {minimum}"})
     return int(raw)
@@ -31,6 +33,7 @@ def entries(fmt: str):
         pulled = feed.pull(partner, since, limit, fmt, limit_given="limit" in request.args)
     except changes.UnknownCursor as exc:
         raise APIError(400, str(exc), code="unknown_cursor", fields={"since": "is ahead of the change log"}) from None
+    PARTNER_PULLS.labels(fmt).inc()
     response = Response(render(pulled.doc, fmt), content_type=MEDIA_TYPES[fmt])
     response.headers["Cache-Control"] = "private, no-store"
     return response
