@@ -1,5 +1,5 @@
 """Real servers for tests, all on 127.0.0.1: the app itself (in a thread, or under gunicorn), localstripe,
-and an SMTP sink."""
+an SMTP sink, and a server that accepts connections and never answers."""
 from __future__ import annotations
 
 import email
