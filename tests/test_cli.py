@@ -125,3 +125,30 @@ def test_import_feed_skips_absurdly_nested_bodies(runner, newsroom, tmp_path):
     result = runner.invoke(args=["import-feed", str(source), "--story", "imported"])
     assert result.exit_code == 0 and "1 created" in result.output and "1 skipped" in result.output
     assert "nests elements" in result.output
+
+
+def test_upgrading_an_older_database_gives_existing_entries_their_text(tmp_path):
+    """A database made before the entries kept their plain text gets it during `syndicate init`."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from syndicate import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/old.sqlite", "SECRET_KEY": "k"},
+                     instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO story (id, slug, title, summary, kind, language, access, syndicate, "
+                              "published_at, updated_at) VALUES (1, 's', 'S', '', 'live', 'en', 'standard', 1, "
+                              "'2026-11-01 10:00:00', '2026-11-01 10:00:00')"))
+            for n in range(1, 2503):  # more than one batch
+                conn.execute(text("INSERT INTO entry (id, uid, story_id, headline, body_html, published_at, updated_at, "
+                                  "day, key_event, syndicate, status, partner_released) VALUES (:n, :uid, 1, 'h', "
+                                  ":body, '2026-11-01 10:00:00', '2026-11-01 10:00:00', '2026-11-01', 0, 1, "
+                                  "'published', 0)"), {"n": n, "uid": f"u{n}", "body": f"<p>Word &amp; {n}</p>"})
+        assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+        with db.engine.connect() as conn:
+            texts = dict(conn.execute(text("SELECT id, body_text FROM entry")).all())
+        db.engine.dispose()
+    assert len(texts) == 2502 and texts[1] == "Word & 1" and texts[2502] == "Word & 2502"

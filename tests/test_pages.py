@@ -171,3 +171,15 @@ def test_join_shows_tiers_even_while_payments_are_not_configured(client, runner)
     assert "Supporter</strong>: 5.00 EUR a month" in html and "Sustainer</strong>: 50.00 EUR a year" in html
     assert "Payments are not configured" in html and "<form" not in html.split("<main", 1)[1]
     assert "Already a member?" in html and 'class="banner"' not in html
+
+
+def test_a_long_series_links_its_first_and_recent_days_and_the_archive(client, newsroom):
+    for n in range(65):
+        newsroom.story(title=f"Day {n}", slug=f"day-{n}", series="long", published_at=ago(days=70 - n))
+    html = client.get("/stories/day-64").get_data(as_text=True)
+    nav = html[html.index('id="series-heading"'):].split("</nav>")[0]
+    linked = re.findall(r'href="/stories/(day-\d+)"', nav)
+    assert linked[0] == "day-0" and linked[1:] == [f"day-{n}" for n in range(35, 64)]
+    assert 'aria-current="page"' in nav and "All 65 days of this coverage" in nav
+    short = client.get("/stories/day-0").get_data(as_text=True)
+    assert short.count('href="/archive/"') >= 1

@@ -140,12 +140,26 @@ def day_page_entries(day: date) -> list[Entry]:
     return list(db.session.scalars(_newest_first(query)))
 
 
-def series_days(story: Story) -> list[Story]:
-    """The live days of the same series, oldest first."""
+SERIES_ALL_UP_TO = 60  # days a series nav lists in full
+SERIES_RECENT = 30  # past that: the first day, the most recent ones, and the archive for the rest
+
+
+def series_days(story: Story) -> tuple[list, int]:
+    """The live days of a story's series to link, oldest first (id, slug, published_at), and how many there are.
+
+    A series that has run for years holds thousands of days: linking them all would make every
+    page of it as long as the archive, which lists them anyway.
+    """
     if not story.series:
-        return [story]
-    query = select(Story).where(Story.series == story.series).order_by(Story.published_at)
-    return list(db.session.scalars(query))
+        return [story], 1
+    in_series = Story.series == story.series
+    total = db.session.scalar(select(func.count()).select_from(Story).where(in_series))
+    columns = select(Story.id, Story.slug, Story.published_at).where(in_series)
+    if total <= SERIES_ALL_UP_TO:
+        return list(db.session.execute(columns.order_by(Story.published_at))), total
+    first = db.session.execute(columns.order_by(Story.published_at).limit(1)).all()
+    recent = db.session.execute(columns.order_by(Story.published_at.desc()).limit(SERIES_RECENT)).all()
+    return first + recent[::-1], total
 
 
 def latest_live(snap: Snapshot) -> Story | None:

@@ -82,6 +82,7 @@ def _render_story(slug: str, page: int) -> str:
     views = pages.entry_views(queries.story_page_entries(item, offset=(page - 1) * size, limit=size), reader, snap)
     key_events = pages.entry_views(queries.key_events(item), reader, snap) if item.kind == "live" else []
     url = absolute("content.story", slug=item.slug, page=page if page > 1 else None)
+    series, series_total = queries.series_days(item)
     return render_template(
         "content/story.html",
         story=item,
@@ -91,7 +92,8 @@ def _render_story(slug: str, page: int) -> str:
         page=page,
         pages_count=pages_count,
         note=pages.story_note(item, views + key_events, snap),
-        series=queries.series_days(item),
+        series=series,
+        series_total=series_total,
         stories=[s for s in queries.latest_stories(6) if s.id != item.id],
         json_ld=pages.json_ld(item, views, url, current_app.config["SITE_NAME"]),
         **pages.gating(views),

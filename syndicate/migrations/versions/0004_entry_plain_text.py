@@ -29,9 +29,17 @@ def upgrade():
     bind = op.get_bind()
     entry = sa.table('entry', sa.column('id', sa.Integer), sa.column('body_html', sa.Text),
                      sa.column('body_text', sa.Text))
-    rows = bind.execute(sa.select(entry.c.id, entry.c.body_html)).all()
-    for row_id, html in rows:
-        bind.execute(entry.update().where(entry.c.id == row_id).values(body_text=plain_text(html or '')))
+    write = entry.update().where(entry.c.id == sa.bindparam('row_id')).values(body_text=sa.bindparam('text'))
+    # In batches, read by id range: an archive of a million entries is neither held in memory
+    # nor written one statement at a time.
+    last = 0
+    while True:
+        rows = bind.execute(sa.select(entry.c.id, entry.c.body_html).where(entry.c.id > last)
+                            .order_by(entry.c.id).limit(2000)).all()
+        if not rows:
+            break
+        bind.execute(write, [{'row_id': row_id, 'text': plain_text(html or '')} for row_id, html in rows])
+        last = rows[-1][0]
 
 
 def downgrade():
