@@ -19,7 +19,8 @@ from .openapi import spec
 from .validate import LANGUAGE, SLUG, Fields, json_body
 from ..text import HTMLTooDeep, check_html
 
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
+# One budget per address for the whole API, not one per route.
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api")(bp)
 
 
 @bp.before_request
