@@ -222,6 +222,13 @@ def test_members_sync_reconciles_every_subscription(site):
     assert len(site.smtp.to(emails[0])) == 1
 
 
+def asked_of_stripe(site) -> list[str]:
+    """The app's calls to Stripe, less the re-reads a webhook makes: localstripe lives for the whole
+    session, so a late event about an earlier test's subscription may arrive at any time."""
+    return [call for call in site.standin.api_calls
+            if not re.fullmatch(r"GET /v1/(subscriptions|customers)/\w+", call)]
+
+
 def continue_link(site, email: str, count: int = 1) -> str:
     """The "continue to payment" link in the count-th mail to an address."""
     mail = site.smtp.wait_for_mail(email, count)[count - 1]
@@ -236,7 +243,7 @@ def test_join_checkout_signin_and_account(site):
     assert status == 200 and "Supporter" in page and "5.00 EUR a year" in page
     status, _, page = browser.submit("/join", email="reader@example.org", tier="1")
     assert status == 200 and "Check your email" in page
-    assert site.standin.api_calls == []  # nothing goes to Stripe before the address is proven
+    assert asked_of_stripe(site) == []  # nothing goes to Stripe before the address is proven
 
     # The mail's link: opening it (a scanner first, then the person) changes nothing.
     link = continue_link(site, "reader@example.org")
@@ -246,7 +253,7 @@ def test_join_checkout_signin_and_account(site):
     status, headers, page = browser.request(link)
     assert status == 200 and "Supporter" in page and "Continue to payment" in page
     assert headers["Referrer-Policy"] == "no-referrer" and "no-store" in headers["Cache-Control"]
-    assert site.standin.api_calls == [] and site.standin.sessions == {}
+    assert asked_of_stripe(site) == [] and site.standin.sessions == {}
 
     token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     status, headers, _ = browser.request(link, {"csrf_token": token_field})
@@ -300,9 +307,9 @@ def test_join_checkout_signin_and_account(site):
 
     # Joining again while a member: the answer is the one anyone gets, and the mail (a sign-in link, no
     # payment link) says there is nothing to pay. Nothing reaches Stripe.
-    calls = len(site.standin.api_calls)
-    again = Browser(site.url).submit("/join", email="reader@example.org", tier="1")
-    assert again[0] == 200 and "Check your email" in again[2]
+    calls = len(asked_of_stripe(site))
+    status, _, page = Browser(site.url).submit("/join", email="reader@example.org", tier="1")
+    assert status == 200 and "Check your email" in page
     mail = site.smtp.wait_for_mail("reader@example.org", 3)[2]
     assert "already a member" in mail.get_content()
     assert any("/signin/" in link for link in links_in(mail))
@@ -313,7 +320,7 @@ def test_join_checkout_signin_and_account(site):
     status, _, page = browser.request(link, {"csrf_token": browser.csrf(link)})
     assert status == 200 and "sign-in link is on its way" in page
     assert site.standin.sessions == sessions
-    assert not any("checkout" in call for call in site.standin.api_calls[calls:])
+    assert asked_of_stripe(site)[calls:] == []
     assert "/signin/" in site.smtp.wait_for_mail("reader@example.org", 4)[3].get_content()
 
 
@@ -331,7 +338,7 @@ def test_join_answers_members_and_strangers_alike_and_asks_stripe_nothing(site):
         answers[email] = status, {k: v for k, v in headers.items() if k not in ignored}, body.replace(csrf, "")
     assert answers["member@example.org"] == answers["stranger@example.org"] == answers["lapsed@example.org"]
     assert answers["stranger@example.org"][0] == 200
-    assert site.standin.api_calls == []
+    assert asked_of_stripe(site) == []
 
     member = site.smtp.wait_for_mail("member@example.org")[0]
     assert "already a member" in member.get_content()
@@ -341,7 +348,7 @@ def test_join_answers_members_and_strangers_alike_and_asks_stripe_nothing(site):
         mail = site.smtp.wait_for_mail(email)[0]
         assert "/signin/" not in mail.get_content()
         assert continue_link(site, email).startswith(site.url + "/join/continue?token=")
-    assert site.standin.api_calls == []
+    assert asked_of_stripe(site) == []
 
 
 def test_signin_answers_the_same_for_unknown_addresses(site):
