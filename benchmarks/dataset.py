@@ -7,7 +7,8 @@ published entries, and `site_state.version` is raised once the data is in.
 
 Generation is deterministic and runs from the newest day backwards, so a smaller
 data set is the newest part of a larger one: the day measured in both holds the
-same entries, and only the size of the tables around it differs.
+same entries, and only the size of the tables around it differs. The newest day
+(yesterday) is the busiest, with BUSIEST_DAY updates or more: a day of breaking news.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 SEED = 20201104
 MARKER_SLUG = "bench-marker"  # a story whose summary records how the data set was made
+BUSIEST_DAY = 320  # updates on the newest day, the live day at its busiest
 
 REGIONS = [
     # slug, name, covered by the naming note
@@ -109,6 +111,7 @@ def build(app, n_entries: int, *, log=print) -> BuildInfo:
     from syndicate.models import Day, NamingNote, Place, Region, SiteState, Story
     from syndicate.models.content import entry_regions, story_regions
     from syndicate.models import Entry
+    from syndicate.text import plain_text
 
     started = time.perf_counter()
     rng = random.Random(SEED)
@@ -143,7 +146,11 @@ def build(app, n_entries: int, *, log=print) -> BuildInfo:
             stories, entries, e_regions, s_regions = [], [], [], []
             # One chunk: days until about 20,000 entries are waiting.
             while written + len(entries) < n_entries and len(entries) < 20_000:
-                per_day = min(rng.randint(100, 400), n_entries - written - len(entries))
+                per_day = rng.randint(100, 400)
+                if day_number == 0:
+                    # The newest day is the spike: the busiest live day, the one readers crowd.
+                    per_day = max(per_day, BUSIEST_DAY)
+                per_day = min(per_day, n_entries - written - len(entries))
                 start = datetime.combine(day, dtime(0), tzinfo=tz).astimezone(timezone.utc)
                 # The live blog of the day, and now and then an article.
                 story_id += 1
@@ -174,12 +181,14 @@ def build(app, n_entries: int, *, log=print) -> BuildInfo:
                     published = start + timedelta(seconds=offset, microseconds=rng.randrange(1_000_000))
                     withdrawn = rng.random() < 0.01
                     is_article = article_id is not None and i == per_day // 2
+                    body = _body(rng)
                     entries.append({
                         "id": entry_id,
                         "uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                         "story_id": article_id if is_article else live_id,
                         "headline": _sentence(rng, rng.randint(5, 10)).rstrip("."),
-                        "body_html": _body(rng),
+                        "body_html": body,
+                        "body_text": plain_text(body),  # kept beside the HTML, as the service does on save
                         "published_at": published,
                         "updated_at": published + timedelta(minutes=rng.choice([0, 0, 0, 5, 30])),
                         "day": day,
@@ -211,7 +220,8 @@ def build(app, n_entries: int, *, log=print) -> BuildInfo:
                 last_log = time.perf_counter()
                 log(f"  ... {written:,} / {n_entries:,} entries ({time.perf_counter() - started:.0f} s)")
 
-        marker = f"entries={n_entries};days={len(day_counts)};newest={newest_day.isoformat()};seed={SEED}"
+        marker = (f"entries={n_entries};days={len(day_counts)};newest={newest_day.isoformat()};seed={SEED};"
+                  f"busiest=live-{newest_day.isoformat()}")
         with engine.begin() as conn:
             # What the entry writers keep: each day's count of published entries ...
             conn.execute(insert(Day.__table__), day_counts)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Where a feed request's time goes, in process (no gunicorn, no wrk, no network).
+"""Where a request's time goes, in process (no gunicorn, no wrk, no network).
 
     python benchmarks/profile_requests.py [--entries 10000] [--data-dir DIR] [--profile latest]
 
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--data-dir", help="reuse (or keep) the SQLite data set here, as run.py --data-dir does")
     parser.add_argument("-n", type=int, default=2000, help="calls per timing (default 2000)")
-    parser.add_argument("--profile", choices=["healthz", "latest", "latest304", "member"],
+    parser.add_argument("--profile", choices=["healthz", "latest", "latest304", "member", "live", "home"],
                         help="also print a cProfile of this URL")
     args = parser.parse_args(argv)
 
@@ -96,8 +96,11 @@ def main(argv=None) -> int:
             "latest": latest,
             "latest304": wsgi_caller(app, "/feeds/latest.atom", {"If-None-Match": etag}),
             "member": wsgi_caller(app, f"/archive/{ds.day}.atom?token={ds.token}"),
+            "live": wsgi_caller(app, f"/stories/{ds.busiest}", {"Accept-Encoding": "gzip"}),
+            "home": wsgi_caller(app, "/", {"Accept-Encoding": "gzip"}),
         }
-        expected = {"healthz": "200", "latest": "200", "latest304": "304", "member": "200"}
+        expected = {"healthz": "200", "latest": "200", "latest304": "304", "member": "200", "live": "200",
+                    "home": "200"}
         print(f"{ds.entries:,} entries, {ds.url.split(':')[0]}; microseconds per call, in process, best of 5 x {args.n}")
         floor = None
         for name, call in urls.items():
@@ -122,7 +125,7 @@ def main(argv=None) -> int:
         empty_app = per_call_us(in_app_context(lambda: None), args.n)
         empty_req = per_call_us(in_request("/", lambda: None), args.n)
         parts = [
-            ("content version read (pulse: driver-level query)",
+            ("content version read (pulse: one statement on the request's session)",
              per_call_us(in_request("/", pulse.read), args.n) - empty_req),
             ("member token: signature only (itsdangerous)",
              per_call_us(in_request("/", lambda: read_feed_token(ds.token)), args.n) - empty_req),
@@ -164,8 +167,9 @@ def instrumented(app, call, n: int) -> list[tuple[str, float]]:
     """Wrap the parts of a request in timers (about 1 us each) and attribute its time to them."""
     import functools
 
+    from syndicate import documents
     from syndicate.content import state
-    from syndicate.feeds import cache, views
+    from syndicate.feeds import views
     from syndicate.members import auth
 
     spent: dict[str, float] = {}
@@ -186,7 +190,7 @@ def instrumented(app, call, n: int) -> list[tuple[str, float]]:
         (auth, "_standing_ok", "    member standing"),
         (state.pulse, "read", "  pulse read"),
         (state, "_build", "  snapshot rebuild"),
-        (cache.RenderCache, "document", "  render cache"),
+        (documents.DocumentCache, "get", "  document cache"),
     ]
     saved = []
     for owner, attr, label in patches:

@@ -1,14 +1,17 @@
 #!/usr/bin/env python
 """Load and scale benchmark for syndicate (not run by CI; see benchmarks/README.md).
 
-    python benchmarks/run.py                          # 10,000 entries, ~3 minutes
-    python benchmarks/run.py --entries 1000000        # also builds 10,000 and compares day-feed latency
+    python benchmarks/run.py                          # 10,000 entries, ~12 minutes
+    python benchmarks/run.py --duration 3s --rounds 1 # a quick look, ~2 minutes
+    python benchmarks/run.py --entries 1000000        # also builds 10,000 and compares day latency
 
-Builds a data set, serves it with `gunicorn -w 2` on 127.0.0.1, loads it with wrk
-and prints one table: throughput of the feeds as a ratio to the framework floor
-(/healthz) measured in the same run, the cold render time of a 50-entry feed,
-day-feed latency at 10k vs 1M entries, and peak RSS per worker, each against
-its target.
+Builds a data set, serves it with `gunicorn -w 2` on 127.0.0.1 and through
+deploy/nginx.conf in front of it, loads both with wrk and prints one table: what
+readers hit (the busiest live day, the home page, an article, an archive day, the
+latest feed, a member's archive document) as a ratio to the framework floor
+(/healthz at the origin) measured in the same run, the cold render of the busiest
+live day page, day page and feed latency at 10k vs 1M entries, and memory per
+worker after an archive walk and 10,000 missing URLs, each against issue 8's target.
 """
 from __future__ import annotations
 
@@ -28,7 +31,9 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,18 +41,27 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import dataset  # noqa: E402
+import edge  # noqa: E402
 
 BASELINE = 10_000
 ACCEPT_GZIP = "Accept-Encoding: gzip"  # what feed readers and aggregators send
 MEMBER_EMAIL = "bench-member@example.org"
 
+# Issue 8: ratios to /healthz at the origin, milliseconds, a ratio of latencies, megabytes.
 TARGETS = {
-    "latest": 0.90,
-    "latest304": 0.95,
-    "member": 0.80,
+    "live": 0.5,
+    "home": 0.6,
+    "article": None,  # measured, no target
+    "day": None,
+    "latest": 0.7,
+    "latest304": 0.8,
+    "member": 0.6,
+    "edge": 8.0,  # each of the anonymous live day, home and latest feed through deploy/nginx.conf
+    "cold_ms": 25.0,
     "scale": 1.25,
     "rss_mb": 150.0,
 }
+MISSING_URLS = 10_000
 
 
 def log(message: str) -> None:
@@ -65,6 +79,9 @@ class DataSet:
     day: str = ""  # the members-only day measured
     day_entries: int = 0
     days: list[str] = field(default_factory=list)  # newest first
+    busiest: str = ""  # the slug of the busiest live day
+    busiest_entries: int = 0
+    article: str = ""  # the slug of the newest article every reader may read
 
 
 def base_env(secret: str) -> dict:
@@ -105,6 +122,17 @@ def prepare(entries: int, url: str, secret: str) -> DataSet:
         rows = conn.execute(text("SELECT day, entries FROM coverage_day WHERE entries > 0 ORDER BY day DESC")).all()
         ds.info = dict(part.split("=", 1) for part in conn.execute(
             text("SELECT summary FROM story WHERE slug = :s"), {"s": dataset.MARKER_SLUG}).scalar_one().split(";"))
+        # The busiest live day (the newest day of a data set built here; any other the busiest one).
+        busiest = conn.execute(text(
+            "SELECT s.slug, count(e.id) FROM story s JOIN entry e ON e.story_id = s.id "
+            "WHERE s.kind = 'live' AND s.slug = :slug AND e.status = 'published' GROUP BY s.slug"),
+            {"slug": ds.info.get("busiest", "")}).first() or conn.execute(text(
+            "SELECT s.slug, count(e.id) AS n FROM story s JOIN entry e ON e.story_id = s.id "
+            "WHERE s.kind = 'live' AND e.status = 'published' GROUP BY s.slug ORDER BY n DESC LIMIT 1")).first()
+        ds.busiest, ds.busiest_entries = busiest
+        ds.article = conn.execute(text(
+            "SELECT slug FROM story WHERE kind = 'article' AND access <> 'members' AND slug <> :marker "
+            "ORDER BY published_at DESC LIMIT 1"), {"marker": dataset.MARKER_SLUG}).scalar_one()
     engine.dispose()
     ds.days = [str(r[0]) for r in rows]
     # A typical day for members: past the public window (the two newest days with coverage),
@@ -147,7 +175,7 @@ def bump_version(url: str, engine_cache: dict = {}) -> None:  # noqa: B006 (a de
 # ---------------------------------------------------------------- the server
 
 class Server:
-    def __init__(self, ds: DataSet, secret: str, workers: int, logdir: Path):
+    def __init__(self, ds: DataSet, secret: str, workers: int, logdir: Path, settings: dict | None = None):
         self.ds = ds
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -156,6 +184,7 @@ class Server:
         env.update({
             "SYNDICATE_DATABASE_URL": ds.url,
             "SYNDICATE_SITE_URL": self.base,
+            **(settings or {}),
         })
         # The schema once more, just before serving: migrations that landed since the data
         # set was built (a benchmark of a tree being worked on) are applied first.
@@ -294,43 +323,44 @@ def wrk(url: str, *, duration: str, connections: int, threads: int, headers: lis
 # ---------------------------------------------------------------- measurements
 
 def cold_render(ds: DataSet, secret: str, samples: int) -> dict:
-    """In process: build the 50-entry latest feed (queries + FeedDoc) and write it as Atom, nothing cached."""
+    """In process: the busiest live day's first page and the 50-entry latest feed, each rendered
+    as the first request after a content change (through the app's test client, nothing cached).
+
+    Before each sample the content version is raised and one small request (a missing day)
+    rebuilds the worker's snapshot of the new version, so what is timed is the document's own
+    queries and render, and the request around them.
+    """
     from syndicate import create_app
-    from syndicate.access import ANONYMOUS
-    from syndicate.content import state
-    from syndicate.feeds import build, writers
 
     app = create_app({"DATABASE_URL": ds.url, "SECRET_KEY": secret, "SITE_URL": "http://127.0.0.1"})
-    builds, renders, sizes = [], [], []
+    client = app.test_client()
+    page = f"/stories/{ds.busiest}"
+    timings: dict[str, list[float]] = {"page": [], "feed": [], "page_warm": []}
+    sizes = {}
     for i in range(samples + 3):
-        # A fresh request context each time: a fresh session, nothing in its identity map.
-        with app.test_request_context("/feeds/latest.atom"):
-            snap = state.snapshot()
-            t0 = time.perf_counter()
-            doc = build.latest(ANONYMOUS, snap)
-            t1 = time.perf_counter()
-            body = writers.render(doc, "atom")
-            t2 = time.perf_counter()
-        if i >= 3:
-            builds.append((t1 - t0) * 1e3)
-            renders.append((t2 - t1) * 1e3)
-            sizes.append(len(doc.items))
+        bump_version(ds.url)
+        assert client.get("/archive/1900-01-01").status_code == 404
+        for key, path in (("page", page), ("feed", "/feeds/latest.atom"), ("page_warm", page)):
+            started = time.perf_counter()
+            response = client.get(path)
+            elapsed = (time.perf_counter() - started) * 1e3
+            assert response.status_code == 200, f"{path}: {response.status_code}"
+            sizes[key] = len(response.data)
+            if i >= 3:
+                timings[key].append(elapsed)
     _dispose(app)
-    return {
-        "build_ms": statistics.median(builds), "render_ms": statistics.median(renders),
-        "total_ms": statistics.median([b + r for b, r in zip(builds, renders)]),
-        "items": max(sizes), "bytes": len(body),
-    }
+    out = {f"{key}_ms": statistics.median(values) for key, values in timings.items()}
+    out.update({f"{key}_bytes": size for key, size in sizes.items()})
+    return out
 
 
-def day_latency(server: Server, ds: DataSet, cold_samples: int, warm_samples: int) -> dict:
-    """p50 of one member's day document: cold (first request after a content version bump) and warm."""
-    path = f"/archive/{ds.day}.atom?token={ds.token}"
+def latency(server: Server, ds: DataSet, path: str, cold_samples: int, warm_samples: int) -> dict:
+    """p50 of one document: cold (the first request after a content version bump) and warm."""
     cold = []
     for _ in range(cold_samples):
         bump_version(ds.url)
         status, _, body, seconds = get(server.port, path)
-        assert status == 200, f"{ds.day} for a member: {status} (see {server.logfile})"
+        assert status == 200, f"{path.split('?')[0]}: {status} (see {server.logfile})"
         cold.append(seconds * 1e3)
     for _ in range(4):
         get(server.port, path)
@@ -340,6 +370,11 @@ def day_latency(server: Server, ds: DataSet, cold_samples: int, warm_samples: in
         assert status == 200, status
         warm.append(seconds * 1e3)
     return {"cold_ms": statistics.median(cold), "warm_ms": statistics.median(warm), "bytes": len(body)}
+
+
+def scale_paths(ds: DataSet) -> dict[str, str]:
+    """The documents compared at 10k and 1M entries: one members-only day, as a page and as a feed."""
+    return {"day page": f"/archive/{ds.day}", "day feed": f"/archive/{ds.day}.atom?token={ds.token}"}
 
 
 def archive_walk(server: Server, ds: DataSet, limit: int) -> dict:
@@ -363,41 +398,105 @@ def archive_walk(server: Server, ds: DataSet, limit: int) -> dict:
             "mean_kb": statistics.mean(sizes) / 1024}
 
 
-def throughput(server: Server, ds: DataSet, args) -> dict:
-    latest = "/feeds/latest.atom"
-    member = f"/archive/{ds.day}.atom?token={ds.token}"
-    status, headers, body, _ = get(server.port, latest)
-    assert status == 200, f"{latest}: {status}"
-    etag = headers["ETag"]
-    checks = [
-        (latest, {"If-None-Match": etag}, 304),
-        (member, {}, 200),
-        (f"/archive/{ds.day}.atom", {}, 401),  # the same document is for members only
-    ]
-    for path, hdrs, want in checks:
-        got = get(server.port, path, hdrs)[0]
-        assert got == want, f"{path.split('?')[0]} with {list(hdrs)}: {got}, expected {want}"
+def missing_urls(server: Server, n: int) -> dict:
+    """n distinct URLs that do not exist (days without coverage as pages and feeds, unknown stories),
+    as a crawler or an attacker would ask for them; each must be a 404."""
+    first = date(1900, 1, 1)
+    paths = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            paths.append(f"/archive/{first + timedelta(days=i)}")
+        elif kind == 1:
+            paths.append(f"/archive/{first + timedelta(days=i)}.atom")
+        else:
+            paths.append(f"/stories/no-such-story-{i}")
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
 
-    urls = {
-        "floor": (server.base + "/healthz", []),
-        "latest": (server.base + latest, []),
-        "latest304": (server.base + latest, [f"If-None-Match: {etag}"]),
-        "member": (server.base + member, []),
-    }
+    def client(part: list[str]) -> None:
+        # One client connection each, reopened by http.client when the sync worker closes it.
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            for path in part:
+                conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+                response = conn.getresponse()
+                response.read()
+                with lock:
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(client, [paths[0::2], paths[1::2]]))
+    return {"urls": n, "statuses": statuses, "seconds": time.perf_counter() - started}
+
+
+@dataclass
+class Target:
+    key: str
+    label: str
+    path: str
+    headers: dict
+    status: int
+    edge: bool = False
+
+
+def targets(ds: DataSet, etag: str, front=None) -> list[Target]:
+    """What readers hit, at the origin and (anonymous, the documents a spike is made of) through the edge."""
+    live, home, latest = f"/stories/{ds.busiest}", "/", "/feeds/latest.atom"
+    found = [
+        Target("live", f"live day page /stories/{ds.busiest} ({ds.busiest_entries} updates)", live, {}, 200),
+        Target("home", "home page /", home, {}, 200),
+        Target("article", f"article /stories/{ds.article}", f"/stories/{ds.article}", {}, 200),
+        Target("day", f"archive day page /archive/{ds.days[1]}", f"/archive/{ds.days[1]}", {}, 200),
+        Target("latest", "latest feed /feeds/latest.atom (200)", latest, {}, 200),
+        Target("latest304", "latest feed /feeds/latest.atom (304)", latest, {"If-None-Match": etag}, 304),
+        Target("member", f"member archive /archive/{ds.day}.atom?token=", f"/archive/{ds.day}.atom?token={ds.token}",
+               {}, 200),
+    ]
+    if front is not None:
+        found += [
+            Target("edge_live", "edge: live day page", live, {}, 200, edge=True),
+            Target("edge_home", "edge: home page", home, {}, 200, edge=True),
+            Target("edge_latest", "edge: latest feed (200)", latest, {}, 200, edge=True),
+        ]
+    return found
+
+
+def throughput(server: Server, ds: DataSet, args, front=None) -> dict:
+    """req/s of every target, each as a ratio to /healthz at the origin measured just before and after it."""
+    status, headers, body, _ = get(server.port, "/feeds/latest.atom")
+    assert status == 200, f"/feeds/latest.atom: {status}"
+    chosen = targets(ds, headers["ETag"], front)
+    sizes = {}
+    for t in chosen:
+        port = front.port if t.edge else server.port
+        got, answer_headers, answer, _ = get(port, t.path, t.headers)
+        assert got == t.status, f"{t.path.split('?')[0]} with {list(t.headers)}: {got}, expected {t.status}"
+        sizes[t.key] = len(answer)
+    # The member's document is for members only.
+    assert get(server.port, f"/archive/{ds.day}.atom")[0] == 401
+
+    urls = {"floor": (server.base + "/healthz", [])}
+    for t in chosen:
+        base = front.base if t.edge else server.base
+        urls[t.key] = (base + t.path, [f"{k}: {v}" for k, v in t.headers.items()])
     common = {"connections": args.connections, "threads": args.threads}
     log("[load] warming up")
-    for url, headers in urls.values():
-        wrk(url, duration="2s", headers=headers, **common)
+    for url, hdrs in urls.values():
+        wrk(url, duration=args.warmup, headers=hdrs, **common)
     results: dict[str, list[WrkResult]] = {k: [] for k in urls}
     ratios: dict[str, list[float]] = {k: [] for k in urls if k != "floor"}
 
     def measure(key: str, round_: int) -> WrkResult:
-        url, headers = urls[key]
+        url, hdrs = urls[key]
         cpu = server.cpu_seconds()
-        result = wrk(url, duration=args.duration, headers=headers, **common)
+        result = wrk(url, duration=args.duration, headers=hdrs, **common)
         result.cpu_us = (server.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
-        log(f"[load] round {round_ + 1}/{args.rounds} {key:9s} {result.rps:8.0f} req/s  "
-            f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  server CPU {result.cpu_us:.0f} us/req  "
+        log(f"[load] round {round_ + 1}/{args.rounds} {key:11s} {result.rps:8.0f} req/s  "
+            f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  gunicorn CPU {result.cpu_us:.0f} us/req  "
             f"errors {result.errors}")
         results[key].append(result)
         return result
@@ -415,10 +514,7 @@ def throughput(server: Server, ds: DataSet, args) -> dict:
     best = {k: max(v, key=lambda r: r.rps) for k, v in results.items()}
     for k, v in results.items():
         best[k].cpu_us = min(r.cpu_us for r in v)
-    best["_ratios"] = ratios
-    best["_all"] = results
-    best["_sizes"] = {"latest": len(body), "member": len(get(server.port, member)[2])}
-    return best
+    return {"best": best, "ratios": ratios, "all": results, "sizes": sizes, "targets": chosen}
 
 
 # ---------------------------------------------------------------- the table
@@ -449,9 +545,9 @@ def _code_version() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "syndicate", "wsgi.py", "gunicorn.conf.py"],
-                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        return head + (" + uncommitted changes in syndicate/" if dirty else "") if head else "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "syndicate", "wsgi.py", "gunicorn.conf.py",
+                                "deploy"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return head + (" + uncommitted changes" if dirty else "") if head else "unknown"
     except OSError:
         return "unknown"
 
@@ -459,21 +555,27 @@ def _code_version() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=BASELINE,
-                        help="entries in the data set under load (default 10000); above 10000 the day-feed "
-                             "latency is also compared with a 10000-entry set")
+                        help="entries in the data set under load (default 10000); above 10000 the day page and "
+                             "feed latency are also compared with a 10000-entry set")
     parser.add_argument("--compare-entries", type=int, default=None,
-                        help="also build a data set this large and compare its day-feed latency with --entries")
+                        help="also build a data set this large and compare its day latency with --entries")
     parser.add_argument("--duration", default="10s", help="wrk duration of each measured run (default 10s)")
+    parser.add_argument("--warmup", default="2s", help="wrk duration of each URL's warm-up run (default 2s)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--threads", type=int, default=1,
                         help="wrk threads (default 1: wrk shares the machine's cores with gunicorn)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds (default 3); in each, every URL runs between two floor runs")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--cold-samples", type=int, default=21, help="cold day-feed requests (default 21)")
-    parser.add_argument("--warm-samples", type=int, default=200, help="warm day-feed requests (default 200)")
+    parser.add_argument("--no-edge", action="store_true", help="leave out the runs through deploy/nginx.conf")
+    parser.add_argument("--nginx-conf", type=Path, default=edge.CONF,
+                        help="the front proxy configuration to run (default deploy/nginx.conf)")
+    parser.add_argument("--cold-samples", type=int, default=21, help="cold requests per latency (default 21)")
+    parser.add_argument("--warm-samples", type=int, default=200, help="warm requests per latency (default 200)")
     parser.add_argument("--archive-walk", type=int, default=1200,
-                        help="day documents a member's reader fetches before RSS is read (default 1200, 0: none)")
+                        help="day documents a member's reader fetches before memory is read (default 1200, 0: none)")
+    parser.add_argument("--missing", type=int, default=MISSING_URLS,
+                        help=f"distinct missing URLs asked for before memory is read (default {MISSING_URLS:,})")
     parser.add_argument("--database-url", help="build the data set under load here (an empty database, "
                                                "e.g. postgresql+psycopg://...) instead of a SQLite file")
     parser.add_argument("--compare-database-url", help="the same for the comparison data set")
@@ -482,12 +584,15 @@ def main(argv=None) -> int:
     if not shutil.which("wrk"):
         parser.error("wrk is not installed: apt-get install -y wrk")
 
-    # Which data sets: the one under load, and the pair whose day-feed latency is compared.
+    # Which data sets: the one under load, and the pair whose day latency is compared.
     small = large = None
     if args.compare_entries:
         small, large = args.entries, args.compare_entries
     elif args.entries > BASELINE:
         small, large = BASELINE, args.entries
+    use_edge = not args.no_edge and edge.available(args.nginx_conf)
+    if not args.no_edge and not use_edge:
+        log(f"[warn] no edge runs: {args.nginx_conf} or {edge.NGINX} is missing")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers below are stopped
     workdir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="syndicate-bench-"))
@@ -497,110 +602,133 @@ def main(argv=None) -> int:
     load_start = Path("/proc/loadavg").read_text().split()[0]
     if float(load_start) > 0.5:
         log(f"[warn] load average {load_start}: something else is using the CPU; req/s will be skewed")
-    servers: list[Server] = []
-    try:
+    with ExitStack() as running:
         def url_for(n: int, given: str | None) -> str:
             return given or f"sqlite:///{workdir / f'syndicate-bench-{n}.sqlite'}"
 
+        if not args.data_dir:
+            running.callback(shutil.rmtree, workdir, ignore_errors=True)
         main_ds = prepare(args.entries, url_for(args.entries, args.database_url), secret)
         other_ds = None
         if large is not None:
             other_n = small if large == args.entries else large
             other_ds = prepare(other_n, url_for(other_n, args.compare_database_url), secret)
 
-        log("[render] cold 50-entry feed, in process")
-        render = cold_render(main_ds, secret, samples=30)
+        renders = {}
+        for ds in filter(None, (main_ds, other_ds)):
+            log(f"[render] cold: /stories/{ds.busiest} and the latest feed, in process ({ds.entries:,} entries)")
+            renders[ds.entries] = cold_render(ds, secret, samples=args.cold_samples)
 
-        server = Server(main_ds, secret, args.workers, workdir)
-        servers.append(server)
-        load = throughput(server, main_ds, args)
-        rss_load = server.rss()
-        log("[latency] day feed, cold and warm")
-        latency = {main_ds.entries: day_latency(server, main_ds, args.cold_samples, args.warm_samples)}
-        walk = archive_walk(server, main_ds, args.archive_walk) if args.archive_walk else {"days": 0}
-        rss = {main_ds.entries: server.rss()}
-        server.stop()
-        servers.remove(server)
+        with ExitStack() as serving:
+            # Behind the edge the app trusts the one proxy in front of it, as deploy/nginx.conf asks.
+            server = Server(main_ds, secret, args.workers, workdir,
+                            {"SYNDICATE_TRUSTED_PROXIES": "1"} if use_edge else None)
+            serving.callback(server.stop)
+            front = None
+            if use_edge:
+                front = serving.enter_context(edge.Nginx(_free_port(), server.port, workdir / "nginx",
+                                                         args.nginx_conf))
+                log(f"[edge] nginx with {args.nginx_conf} on {front.base} in front of {server.base}")
+            load = throughput(server, main_ds, args, front)
+            rss_load = server.rss()
+            latencies = {main_ds.entries: {}}
+            for name, path in scale_paths(main_ds).items():
+                log(f"[latency] {name}, cold and warm")
+                latencies[main_ds.entries][name] = latency(server, main_ds, path, args.cold_samples,
+                                                           args.warm_samples)
+            walk = archive_walk(server, main_ds, args.archive_walk) if args.archive_walk else {"days": 0}
+            log(f"[memory] {args.missing:,} distinct missing URLs")
+            missing = missing_urls(server, args.missing) if args.missing else {"urls": 0}
+            rss = server.rss()
 
         if other_ds is not None:
-            server = Server(other_ds, secret, args.workers, workdir)
-            servers.append(server)
-            log(f"[latency] day feed, cold and warm ({other_ds.entries:,} entries)")
-            for _ in range(20):
-                get(server.port, "/healthz")
-            latency[other_ds.entries] = day_latency(server, other_ds, args.cold_samples, args.warm_samples)
-            rss[other_ds.entries] = server.rss()
-            server.stop()
-            servers.remove(server)
-    finally:
-        for server in servers:
-            server.stop()
-        if not args.data_dir:
-            shutil.rmtree(workdir, ignore_errors=True)
+            with ExitStack() as serving:
+                server = Server(other_ds, secret, args.workers, workdir)
+                serving.callback(server.stop)
+                for _ in range(20):
+                    get(server.port, "/healthz")
+                latencies[other_ds.entries] = {}
+                for name, path in scale_paths(other_ds).items():
+                    log(f"[latency] {name}, cold and warm ({other_ds.entries:,} entries)")
+                    latencies[other_ds.entries][name] = latency(server, other_ds, path, args.cold_samples,
+                                                                args.warm_samples)
 
-    # ---- the table
-    floor = load["floor"].rps
-    rows = [("req/s /healthz (floor, no database)",
-             f"{floor:,.0f} [{load['floor'].cpu_us:.0f} us CPU/req]", "the floor", None)]
-    ratios = load["_ratios"]
-    for key, label in (("latest", "req/s /feeds/latest.atom (200)"),
-                       ("latest304", "req/s /feeds/latest.atom (304)"),
-                       ("member", f"req/s /archive/{main_ds.day}.atom?token= (member)")):
-        r = load[key]
-        ratio = statistics.median(ratios[key])
-        errors = sum(x.errors for x in load["_all"][key])
-        ok = ratio >= TARGETS[key] and errors == 0
-        note = f" ({errors} errors)" if errors else ""
-        rows.append((label, f"{r.rps:,.0f}: {ratio:.2f} x floor [{r.cpu_us:.0f} us CPU/req = "
-                            f"{load['floor'].cpu_us / r.cpu_us:.2f} x]{note}",
-                     f">= {TARGETS[key]:.2f} x floor", ok))
-    rows.append(("cold render, 50-entry latest feed (query+build / Atom write)",
-                 f"{render['total_ms']:.1f} ms ({render['build_ms']:.1f} / {render['render_ms']:.1f})",
-                 "(reported)", None))
-    sizes = sorted(latency)
-    for n in sizes:
-        lat = latency[n]
-        rows.append((f"day feed p50, {n:,} entries, cold / warm",
-                     f"{lat['cold_ms']:.1f} / {lat['warm_ms']:.1f} ms", "(reported)", None))
-    if len(sizes) == 2:
-        assert main_ds.day == other_ds.day, "the compared data sets must measure the same day"
-        lo, hi = (latency[n] for n in sizes)
-        for kind in ("cold", "warm"):
-            ratio = hi[f"{kind}_ms"] / lo[f"{kind}_ms"]
-            rows.append((f"day feed {kind} latency, {sizes[1]:,} vs {sizes[0]:,} entries",
-                         f"{ratio:.2f} x", f"<= {TARGETS['scale']:.2f} x", ratio <= TARGETS["scale"]))
-    else:
-        rows.append(("day feed latency, 1,000,000 vs 10,000 entries", "not measured: add --entries 1000000",
-                     f"<= {TARGETS['scale']:.2f} x", None))
-    peak_load = max(h for h, _ in rss_load.values())
-    rows.append((f"peak RSS per worker after the wrk load ({main_ds.entries:,})", f"{peak_load:.0f} MB",
-                 f"<= {TARGETS['rss_mb']:.0f} MB", peak_load <= TARGETS["rss_mb"]))
-    for n in sizes:
-        peak = max(h for h, _ in rss[n].values())
-        what = (f"+ archive walk of {walk['days']:,} days" if n == main_ds.entries and walk["days"]
-                else "+ day-feed requests")
-        rows.append((f"peak RSS per worker, {n:,} entries ({what})", f"{peak:.0f} MB",
-                     f"<= {TARGETS['rss_mb']:.0f} MB", peak <= TARGETS["rss_mb"]))
-
+    rows = table_rows(load, renders, latencies, main_ds, other_ds, rss_load, rss, walk, missing, use_edge)
+    sizes = load["sizes"]
     context = [
         f"syndicate benchmark, code {_code_version()}: {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} CPUs, database {_safe(main_ds.url).split(':')[0]}, "
-        f"gunicorn -w {args.workers} (sync), wrk -t{args.threads} -c{args.connections} -d{args.duration}",
+        f"gunicorn -w {args.workers} (sync), wrk -t{args.threads} -c{args.connections} -d{args.duration}"
+        + (f", edge: nginx with {args.nginx_conf}" if use_edge else ", no edge"),
         f"req/s: the best of {args.rounds} rounds; 'x floor': the median over the rounds of each run against the mean "
-        f"of the /healthz runs just before and after it; [us CPU/req]: the workers' own CPU time per request "
+        f"of the origin's /healthz runs just before and after it; [us CPU/req]: gunicorn's own CPU time per request "
         f"(hardly moved by other load; load average at start {load_start})",
-        f"data set: {main_ds.entries:,} entries over {main_ds.info.get('days')} days; measured day "
-        f"{main_ds.day} holds {main_ds.day_entries} entries (member document {load['_sizes']['member'] / 1024:.0f} KB "
-        f"as sent, latest feed {load['_sizes']['latest'] / 1024:.0f} KB, {render['items']} entries)",
+        f"data set: {main_ds.entries:,} entries over {main_ds.info.get('days')} days; busiest live day "
+        f"{main_ds.busiest} ({main_ds.busiest_entries} updates); member day {main_ds.day} "
+        f"({main_ds.day_entries} entries)",
+        "bytes as sent (gzip): " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sizes.items() if v),
     ]
     if walk["days"]:
         context.append(f"archive walk: {walk['days']:,} day documents, p50 {walk['p50_ms']:.1f} ms, "
                        f"mean {walk['mean_kb']:.0f} KB, statuses {walk['statuses']}")
+    if missing["urls"]:
+        context.append(f"missing URLs: {missing['urls']:,} in {missing['seconds']:.0f} s, statuses {missing['statuses']}")
     context.append(f"total run time {time.perf_counter() - started:.0f} s")
     print_table(rows, context)
-    if len(sizes) < 2:
-        print("Day-feed latency at 10k vs 1M: python benchmarks/run.py --entries 1000000")
+    if other_ds is None:
+        print("Day latency at 10k vs 1M entries: python benchmarks/run.py --entries 1000000")
     return 1 if any(ok is False for *_, ok in rows) else 0
+
+
+def table_rows(load, renders, latencies, main_ds, other_ds, rss_load, rss, walk, missing, use_edge) -> list:
+    best, ratios, floor = load["best"], load["ratios"], load["best"]["floor"]
+    rows = [("origin /healthz (the floor, no database)",
+             f"{floor.rps:,.0f} req/s [{floor.cpu_us:.0f} us CPU/req]", "the floor", None)]
+    for t in load["targets"]:
+        r = best[t.key]
+        ratio = statistics.median(ratios[t.key])
+        errors = sum(x.errors for x in load["all"][t.key])
+        target = TARGETS["edge"] if t.edge else TARGETS[t.key]
+        note = f" ({errors} errors)" if errors else ""
+        cpu = f"[{r.cpu_us:.0f} us CPU/req]" if not t.edge else f"[gunicorn {r.cpu_us:.0f} us/req]"
+        rows.append((("" if t.edge else "origin: ") + t.label, f"{r.rps:,.0f} req/s = {ratio:.2f} x floor {cpu}{note}",
+                     f">= {target:g} x floor" if target else "(reported)",
+                     (ratio >= target and errors == 0) if target else None))
+    if not use_edge:
+        rows.append(("edge: anonymous live day, home, latest feed", "not measured (no deploy/nginx.conf)",
+                     f">= {TARGETS['edge']:g} x floor", None))
+    for n, render in sorted(renders.items()):
+        # The live page links every day of its series, so its size follows the archive's length.
+        rows.append((f"cold render in process: /stories/{main_ds.busiest} page 1, {n:,} entries",
+                     f"{render['page_ms']:.1f} ms p50, {render['page_bytes'] / 1024:.0f} KB of HTML "
+                     f"(warm {render['page_warm_ms']:.1f} ms)", f"<= {TARGETS['cold_ms']:g} ms",
+                     render["page_ms"] <= TARGETS["cold_ms"]))
+        rows.append((f"cold render in process: latest feed (50 entries), {n:,} entries",
+                     f"{render['feed_ms']:.1f} ms p50", "(reported)", None))
+    sizes = sorted(latencies)
+    for n in sizes:
+        for name, lat in latencies[n].items():
+            rows.append((f"{name} p50, {n:,} entries, cold / warm", f"{lat['cold_ms']:.1f} / {lat['warm_ms']:.1f} ms",
+                         "(reported)", None))
+    if len(sizes) == 2:
+        assert main_ds.day == other_ds.day, "the compared data sets must measure the same day"
+        lo, hi = (latencies[n] for n in sizes)
+        for name in lo:
+            for kind in ("cold", "warm"):
+                ratio = hi[name][f"{kind}_ms"] / lo[name][f"{kind}_ms"]
+                rows.append((f"{name} {kind} latency, {sizes[1]:,} vs {sizes[0]:,} entries", f"{ratio:.2f} x",
+                             f"<= {TARGETS['scale']:.2f} x", ratio <= TARGETS["scale"]))
+    else:
+        rows.append(("day page latency, 1,000,000 vs 10,000 entries", "not measured: add --entries 1000000",
+                     f"<= {TARGETS['scale']:.2f} x", None))
+    peak_load = max(h for h, _ in rss_load.values())
+    rows.append(("peak RSS per worker after the load", f"{peak_load:.0f} MB", "(reported)", None))
+    peak = max(h for h, _ in rss.values())
+    now = max(r for _, r in rss.values())
+    rows.append((f"memory per worker after {walk['days']:,} archive days + {missing['urls']:,} missing URLs",
+                 f"peak {peak:.0f} MB (now {now:.0f} MB)", f"<= {TARGETS['rss_mb']:.0f} MB",
+                 peak <= TARGETS["rss_mb"]))
+    return rows
 
 
 if __name__ == "__main__":

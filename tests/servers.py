@@ -1,9 +1,11 @@
-"""Real servers for tests, all on 127.0.0.1: the app itself, localstripe, and an SMTP sink."""
+"""Real servers for tests, all on 127.0.0.1: the app itself (in a thread, or under gunicorn), localstripe,
+an SMTP sink, and a server that accepts connections and never answers."""
 from __future__ import annotations
 
 import email
 import email.policy
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -106,6 +108,99 @@ class SMTPSink:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Gunicorn:
+    """`gunicorn wsgi:app` from the project root (so gunicorn.conf.py applies, as in production),
+    on a free loopback port.
+
+    `env` is laid over os.environ; SYNDICATE_SITE_URL defaults to the server's own address.
+    The access and error logs go to `log_dir` (a new temporary directory when not given).
+    """
+
+    def __init__(self, env: dict, workers: int = 2, *, log_dir: Path | None = None, timeout: float = 30.0):
+        import tempfile
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.env = {**os.environ, "SYNDICATE_SITE_URL": self.url, **env}
+        log_dir = Path(log_dir or tempfile.mkdtemp(prefix="gunicorn-"))
+        self.access_log = log_dir / f"access-{self.port}.log"
+        self.error_log = log_dir / f"error-{self.port}.log"
+        self.timeout = timeout
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int:
+        """The master's process id."""
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The workers: the master's children, read from /proc."""
+        return children(self.pid)
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+             "--access-logfile", str(self.access_log), "--error-logfile", str(self.error_log),
+             "--graceful-timeout", "2", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(self._serving, timeout=self.timeout, what=f"gunicorn on {self.url}")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _serving(self) -> bool:
+        if self.process.poll() is not None:
+            log = self.error_log.read_text() if self.error_log.exists() else ""
+            raise AssertionError(f"gunicorn exited with {self.process.returncode}:\n{log[-3000:]}")
+        if len(self.worker_pids()) < self.workers:
+            return False
+        try:
+            urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
+        except OSError:
+            return False
+        return True
+
+    def __exit__(self, *exc):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # the master stops its workers gracefully
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is pid."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def run_cli(env: dict, *args: str) -> str:
+    """`syndicate ARGS` in a subprocess with env (laid over os.environ); its output."""
+    result = subprocess.run([sys.executable, "-m", "syndicate.cli", *args], env={**os.environ, **env}, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 class HungServer:

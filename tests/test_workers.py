@@ -3,27 +3,18 @@ and the access log never holds a member token."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from conftest import last_line
-from servers import wait_for
+from servers import ROOT, Gunicorn, free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_serving(base: str, what: str) -> None:
@@ -38,23 +29,9 @@ def wait_until_serving(base: str, what: str) -> None:
 
 @pytest.fixture
 def server(database_url, tmp_path):
-    port = free_port()
-    access_log = tmp_path / "access.log"
-    env = {**os.environ, "SYNDICATE_DATABASE_URL": database_url, "SYNDICATE_SECRET_KEY": "workers-test",
-           "SYNDICATE_SITE_URL": f"http://127.0.0.1:{port}"}
-    # From the project root, so gunicorn picks up gunicorn.conf.py as it would in production.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile",
-         str(access_log), "--error-logfile", str(tmp_path / "error.log"), "--graceful-timeout", "2", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, "gunicorn")
-        yield base, env, access_log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    env = {"SYNDICATE_DATABASE_URL": database_url, "SYNDICATE_SECRET_KEY": "workers-test"}
+    with Gunicorn(env, workers=2, log_dir=tmp_path) as gunicorn:
+        yield gunicorn.url, gunicorn.env, gunicorn.access_log
 
 
 def cli(env, *args) -> str:
