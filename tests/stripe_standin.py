@@ -32,6 +32,7 @@ class StripeStandIn:
         self.webhook_secret = webhook_secret
         self.sessions: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
+        self.api_calls: list[str] = []  # "METHOD /v1/path" of every API call the app made, in order
         self.server = LiveServer(self.wsgi, free_port())
         self.url = self.server.url
 
@@ -45,6 +46,8 @@ class StripeStandIn:
     # --- the WSGI app ---------------------------------------------------------------
     def wsgi(self, environ, start_response):
         request = Request(environ)
+        if request.path.startswith("/v1/"):
+            self.api_calls.append(f"{request.method} {request.path}")
         if request.method == "POST" and request.path == "/v1/checkout/sessions":
             response = self._create_checkout(request)
         elif request.method == "POST" and request.path == "/v1/billing_portal/sessions":

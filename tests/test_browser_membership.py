@@ -1,5 +1,5 @@
-"""A new member's path in headless Chromium: /join, Stripe Checkout (the stand-in), the welcome mail's
-sign-in link, /account and its feed URLs, and replacing those URLs.
+"""A new member's path in headless Chromium: /join, the mailed link that continues to payment, Stripe
+Checkout (the stand-in), the welcome mail's sign-in link, /account and its feed URLs, and replacing those URLs.
 
 The site is the `site` fixture: the app over HTTP, Stripe behind the Checkout stand-in and localstripe,
 mail caught by an aiosmtpd sink. Only the browser is new here; helpers come from test_membership.
@@ -68,7 +68,7 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
     page.on("console", lambda message: blocked.append(message.text)
             if "Content Security Policy" in message.text else None)
     try:
-        # /join: choose the tier, give an email, go to payment.
+        # /join: choose the tier, give an email, ask for the link.
         response = page.goto(site.url + "/join", wait_until="load")
         assert response.status == 200
         shoot(page, "join")
@@ -76,6 +76,19 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
         tier.check()
         assert tier.is_checked()
         page.get_by_label("Your email address").fill(email)
+        with page.expect_navigation(wait_until="load"):
+            page.get_by_role("button", name="Email me a link to continue").click()
+        assert page.get_by_role("heading", level=1).inner_text().strip() == "Check your email"
+        assert site.standin.sessions == {}, "Checkout started before the address was proven"
+
+        # The mail's link shows the tier and a button; opening it starts nothing.
+        mailed = site.smtp.wait_for_mail(email)[0]
+        link = next(link for link in links_in(mailed) if "/join/continue?token=" in link)
+        assert link.startswith(site.url + "/join/continue?token=")
+        page.goto(link, wait_until="load")
+        assert "Supporter" in page.locator("main").inner_text()
+        shoot(page, "join-continue")
+        assert site.standin.sessions == {}, "opening the mailed link started a Checkout"
         page.get_by_role("button", name="Continue to payment").click()
 
         # Stripe Checkout (the stand-in's hosted page).
@@ -101,7 +114,7 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
         assert page.url.startswith(site.url + "/signin"), f"/account before signing in went to {page.url}"
 
         # The welcome mail's sign-in link.
-        welcome = site.smtp.wait_for_mail(email)[0]
+        welcome = site.smtp.wait_for_mail(email, 2)[1]  # after the join mail
         signin = next(link for link in links_in(welcome) if "/signin/" in link)
         assert signin.startswith(site.url + "/signin/")
         page.goto(signin, wait_until="load")

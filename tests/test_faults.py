@@ -151,6 +151,32 @@ def test_a_hung_mail_server_never_holds_a_request(make_app):
         sink.close()
 
 
+def test_join_waits_for_neither_stripe_nor_the_mail_server(make_app):
+    stripe_hung, mail_hung = HungServer(), HungServer()
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_hung.port, MAIL_TIMEOUT=60, STRIPE_SECRET_KEY=STRIPE_KEY,
+                   STRIPE_API_BASE=stripe_hung.url, STRIPE_TIMEOUT=60)
+    cli(app, "tiers", "add", "--name", "Supporter", "--price", "price_s")
+    cli(app, "members", "comp", "known@example.org")
+    client = app.test_client()
+    assert client.post("/join", data={"email": "known@example.org", "tier": "1"}).status_code == 200
+    wait_for(lambda: mail_hung.accepted >= 1, what="the sender to be stuck talking to the hung mail server")
+
+    def ask():
+        return [client.post("/join", data={"email": email, "tier": "1"}, environ_base={"REMOTE_ADDR": address})
+                for email, address in (("known@example.org", "192.0.2.1"), ("stranger@example.org", "192.0.2.2"))]
+
+    try:
+        thread, box = in_background(ask)
+        thread.join(20)
+        assert not thread.is_alive()
+        member, stranger = box["result"]
+        assert member.status_code == stranger.status_code == 200 and member.get_data() == stranger.get_data()
+        assert stripe_hung.accepted == 0  # /join asks Stripe nothing; only the mailed link's POST does
+    finally:
+        mail_hung.close()
+        stripe_hung.close()
+
+
 def test_send_pending_drains_from_the_command_line(make_app, tmp_path):
     port = free_port()
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_RETRY_SECONDS=0)
@@ -178,6 +204,14 @@ def editor_can_write(base: str, token: str, slug: str) -> bool:
     return status == 201
 
 
+def continue_path(app, email: str, tier_id: int = 1) -> str:
+    """The path of the link /join mails to a new address (the POST that starts Stripe Checkout)."""
+    from syndicate.members.tokens import make_join_token
+
+    with app.app_context():
+        return f"/join/continue?token={make_join_token(email, tier_id)}"
+
+
 def test_stripe_hung_holds_no_lock_and_answers_503(make_app):
     hung = HungServer()
     port = free_port()
@@ -187,10 +221,11 @@ def test_stripe_hung_holds_no_lock_and_answers_503(make_app):
     cli(app, "tiers", "add", "--name", "Supporter", "--price", "price_s")
     editor = last_line(cli(app, "editors", "add", "desk"))
     with LiveServer(app, port):
+        # /join itself never calls Stripe: the mailed link's POST does.
         joining, join_box = in_background(lambda: http(
-            base + "/join", data=b"email=new%40example.org&tier=1",
+            base + continue_path(app, "new@example.org"), data=b"go=1",
             headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=120))
-        wait_for(lambda: hung.accepted >= 1, what="/join to be waiting on Stripe")
+        wait_for(lambda: hung.accepted >= 1, what="the join link's POST to be waiting on Stripe")
         assert editor_can_write(base, editor, "during-join")
 
         payload, headers = signed({"id": "evt_hung", "type": "customer.subscription.created", "created": 1,
@@ -216,8 +251,8 @@ def test_every_stripe_call_has_a_timeout(make_app):
     hung = HungServer()  # never released: only the timeout can end the call
     app = make_app(STRIPE_SECRET_KEY=STRIPE_KEY, STRIPE_API_BASE=hung.url, STRIPE_TIMEOUT=1)
     cli(app, "tiers", "add", "--name", "Supporter", "--price", "price_s")
-    thread, box = in_background(lambda: app.test_client().post("/join", data={"email": "a@example.org",
-                                                                             "tier": "1"}))
+    path = continue_path(app, "a@example.org")
+    thread, box = in_background(lambda: app.test_client().post(path))
     thread.join(20)
     assert not thread.is_alive() and box["result"].status_code == 503
     assert box["result"].headers["Retry-After"]

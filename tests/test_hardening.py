@@ -138,6 +138,7 @@ def test_wrong_partner_keys_share_one_limit_per_address(client, runner):
     ("/x?access_token=SECRET", "SECRET"),
     ("/signin/SECRET.abc", "SECRET"),
     ("/sign%69n/SECRET.abc", "SECRET"),
+    ("/join/continue?token=SECRET.abc", "SECRET"),  # the join link's token carries the address
 ])
 def test_log_scrubbing_follows_what_the_app_parses(raw, secret):
     assert secret not in scrub_target(raw)

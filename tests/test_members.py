@@ -13,8 +13,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from conftest import ago, last_line, member_token
 from syndicate.extensions import db
 from syndicate.members import billing
-from syndicate.members.tokens import SIGNIN_PURPOSE
-from syndicate.models import Member
+from syndicate.members.tokens import JOIN_PURPOSE, SIGNIN_PURPOSE
+from syndicate.models import Member, Signup
 
 
 def old_day() -> str:
@@ -169,3 +169,130 @@ def test_tiers_cli(runner):
 def test_sync_without_stripe_key_fails_clearly(runner):
     result = runner.invoke(args=["members", "sync"])
     assert result.exit_code != 0 and "SYNDICATE_STRIPE_SECRET_KEY" in result.output
+
+
+# --- /join, mail first -----------------------------------------------------------------------------
+
+def ready_to_join(app, runner) -> None:
+    """Stripe keys and one tier. Stripe's API is a closed port: a call to it would answer 503, not 200."""
+    from servers import free_port
+
+    app.config.update(STRIPE_SECRET_KEY="sk_test_unused", STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}",
+                      STRIPE_TIMEOUT=2)
+    runner.invoke(args=["tiers", "add", "--name", "Supporter", "--price", "price_s", "--amount", "500",
+                        "--currency", "eur", "--interval", "month"])
+
+
+def mails_to(app, address: str) -> list[email.message.EmailMessage]:
+    """The mail the outbox wrote for an address (no SMTP server here), once the outbox is empty."""
+    from servers import wait_for
+    from syndicate.members import outbox
+
+    def drained() -> bool:
+        with app.app_context():
+            depth = outbox.depth()
+            db.session.remove()
+        return depth == 0
+
+    wait_for(drained, what="the outbox to empty")
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in sorted((Path(app.instance_path) / "outbox").glob("*.eml"))]
+    return [m for m in messages if m["To"] == address]
+
+
+def mailed_link(app, address: str, part: str) -> str:
+    links = re.findall(r"http://newsroom\.test/\S+", mails_to(app, address)[-1].get_content())
+    return next(link for link in links if part in link).replace("http://newsroom.test", "")
+
+
+def signups(app) -> int:
+    with app.app_context():
+        count = db.session.scalar(db.select(db.func.count(Signup.id)))
+        db.session.remove()
+    return count
+
+
+def test_join_answers_alike_and_mails_a_member_no_payment_link(app, client, runner):
+    ready_to_join(app, runner)
+    member_token(runner, "member@example.org")
+    member = client.post("/join", data={"email": "member@example.org", "tier": "1"},
+                         environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    stranger = client.post("/join", data={"email": "stranger@example.org", "tier": "1"},
+                           environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert member.status_code == stranger.status_code == 200
+    assert member.get_data() == stranger.get_data() and "Check your email" in member.get_data(as_text=True)
+    # A rate-limit window's reset is counted in whole seconds from each address's first request.
+    same = lambda response: sorted((k, v) for k, v in response.headers.items() if k != "X-RateLimit-Reset")  # noqa
+    assert same(member) == same(stranger)
+
+    to_member = mails_to(app, "member@example.org")
+    assert len(to_member) == 1 and "already a member" in to_member[0].get_content()
+    assert "/join/" not in to_member[0].get_content() and "/signin/" in to_member[0].get_content()
+    to_stranger = mails_to(app, "stranger@example.org")
+    assert len(to_stranger) == 1 and "/signin/" not in to_stranger[0].get_content()
+    assert mailed_link(app, "stranger@example.org", "/join/continue?token=")
+    assert signups(app) == 0  # nothing started: no sign-up, no Checkout
+
+
+def test_opening_the_continue_link_changes_nothing(app, client, runner):
+    ready_to_join(app, runner)
+    client.post("/join", data={"email": "reader@example.org", "tier": "1"})
+    link = mailed_link(app, "reader@example.org", "/join/continue?token=")
+    for _ in range(2):
+        assert client.head(link).status_code == 200
+        page = client.get(link)
+        assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+        html = page.get_data(as_text=True)
+        assert "Supporter, 5.00 EUR a month" in html and "Continue to payment" in html
+        assert f'action="{link}"' in html.replace("&amp;", "&")
+    assert signups(app) == 0 and len(mails_to(app, "reader@example.org")) == 1
+    # Its POST is what goes to Stripe (unreachable here: the page says so, and nothing is lost).
+    response = client.post(link)
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert "Payments cannot be taken right now" in response.get_data(as_text=True)
+
+
+def serializer_signing_at(key: str, salt: str, seconds_ago: int) -> URLSafeTimedSerializer:
+    class Then(TimestampSigner):
+        def get_timestamp(self):
+            return int(datetime.now(timezone.utc).timestamp()) - seconds_ago
+
+    return URLSafeTimedSerializer(key, salt=salt, signer=Then)
+
+
+def test_continue_links_that_are_tampered_with_or_expired_are_refused(app, client, runner):
+    ready_to_join(app, runner)
+    client.post("/join", data={"email": "reader@example.org", "tier": "1"})
+    link = mailed_link(app, "reader@example.org", "/join/continue?token=")
+    token = link.split("token=", 1)[1]
+    payload, stamp, signature = token.split(".")
+    key = app.config["SECRET_KEY"]
+    other = URLSafeTimedSerializer(key, salt=JOIN_PURPOSE).dumps(["someone@example.org", 1]).split(".")[0]
+    refused = {
+        "signature changed": f"{payload}.{stamp}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}",
+        "another address": f"{other}.{stamp}.{signature}",
+        "a sign-in token": serializer_signing_at(key, SIGNIN_PURPOSE, 0).dumps(["reader@example.org", 1]),
+        "a day and a minute old": serializer_signing_at(key, JOIN_PURPOSE, 24 * 3600 + 60).dumps(
+            ["reader@example.org", 1]),
+        "no such tier": serializer_signing_at(key, JOIN_PURPOSE, 0).dumps(["reader@example.org", 99]),
+        "empty": "",
+    }
+    for why, bad in refused.items():
+        assert client.get(f"/join/continue?token={bad}").status_code == 400, why
+        response = client.post(f"/join/continue?token={bad}")
+        assert response.status_code == 400 and "expired or is not valid" in response.get_data(as_text=True), why
+    assert signups(app) == 0
+    # Within the day it still works (the clock, not the attempt count, decides).
+    almost = serializer_signing_at(key, JOIN_PURPOSE, 24 * 3600 - 60).dumps(["reader@example.org", 1])
+    assert client.get(f"/join/continue?token={almost}").status_code == 200
+
+
+def test_a_continue_link_of_someone_who_became_a_member_signs_in_instead(app, client, runner):
+    ready_to_join(app, runner)
+    client.post("/join", data={"email": "reader@example.org", "tier": "1"})
+    link = mailed_link(app, "reader@example.org", "/join/continue?token=")
+    member_token(runner, "reader@example.org")  # a membership made meanwhile (another tab, the desk)
+    response = client.post(link)
+    assert response.status_code == 200 and "sign-in link is on its way" in response.get_data(as_text=True)
+    assert signups(app) == 0  # no Checkout: Stripe's closed port would have made this a 503
+    assert "/signin/" in mails_to(app, "reader@example.org")[-1].get_content()

@@ -222,17 +222,46 @@ def test_members_sync_reconciles_every_subscription(site):
     assert len(site.smtp.to(emails[0])) == 1
 
 
+def asked_of_stripe(site) -> list[str]:
+    """The app's calls to Stripe, less the re-reads a webhook makes: localstripe lives for the whole
+    session, so a late event about an earlier test's subscription may arrive at any time."""
+    return [call for call in site.standin.api_calls
+            if not re.fullmatch(r"GET /v1/(subscriptions|customers)/\w+", call)]
+
+
+def continue_link(site, email: str, count: int = 1) -> str:
+    """The "continue to payment" link in the count-th mail to an address."""
+    mail = site.smtp.wait_for_mail(email, count)[count - 1]
+    return next(link for link in links_in(mail) if "/join/continue?token=" in link)
+
+
 def test_join_checkout_signin_and_account(site):
     day = publish_old_day(site)
     plan_and_tier(site, interval="year")
     browser = Browser(site.url)
     status, _, page = browser.request("/join")
     assert status == 200 and "Supporter" in page and "5.00 EUR a year" in page
-    status, headers, _ = browser.submit("/join", email="reader@example.org", tier="1")
+    status, _, page = browser.submit("/join", email="reader@example.org", tier="1")
+    assert status == 200 and "Check your email" in page
+    assert asked_of_stripe(site) == []  # nothing goes to Stripe before the address is proven
+
+    # The mail's link: opening it (a scanner first, then the person) changes nothing.
+    link = continue_link(site, "reader@example.org")
+    assert link.startswith(site.url + "/join/continue?token=")
+    for method in ("HEAD", "GET"):
+        assert Browser(site.url).request(link, method=method)[0] == 200
+    status, headers, page = browser.request(link)
+    assert status == 200 and "Supporter" in page and "Continue to payment" in page
+    assert headers["Referrer-Policy"] == "no-referrer" and "no-store" in headers["Cache-Control"]
+    assert asked_of_stripe(site) == [] and site.standin.sessions == {}
+
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    status, headers, _ = browser.request(link, {"csrf_token": token_field})
     assert status == 303 and headers["Location"].startswith(site.standin.url + "/pay/cs_test_")
     session = site.standin.sessions[headers["Location"].rsplit("/", 1)[-1]]
     assert session["mode"] == "subscription" and session["customer_email"] == "reader@example.org"
     assert session["success_url"] == site.url + "/join/success?session_id={CHECKOUT_SESSION_ID}"
+    assert session["cancel_url"] == site.url + "/join"
     assert session["client_reference_id"]
 
     status, headers, _ = browser.request(headers["Location"], data={})  # "pay"
@@ -241,7 +270,7 @@ def test_join_checkout_signin_and_account(site):
     assert status == 200 and "email" in page and "token=" not in page
     assert browser.request("/account")[0] == 302  # the success page signs nobody in
 
-    mail = site.smtp.wait_for_mail("reader@example.org")[0]
+    mail = site.smtp.wait_for_mail("reader@example.org", 2)[1]  # the welcome, after the join mail
     signin = next(link for link in links_in(mail) if "/signin/" in link)
     for method in ("HEAD", "GET", "GET"):  # a mail scanner opens it first; nothing is spent
         assert Browser(site.url).request(signin, method=method)[0] == 200
@@ -276,14 +305,50 @@ def test_join_checkout_signin_and_account(site):
     status, headers, _ = browser.request("/account/billing", {"csrf_token": browser.csrf("/account")})
     assert status == 303 and headers["Location"].startswith(site.standin.url + "/portal/bps_")
 
-    # Joining again while a member answers as for anyone (the form does not tell members apart),
-    # and the member is mailed a sign-in link: there is nothing to pay.
-    member = Browser(site.url).submit("/join", email="reader@example.org", tier="1")
-    stranger = Browser(site.url).submit("/join", email="someone-else@example.org", tier="1")
-    assert member[0] == stranger[0] == 303
-    assert member[1]["Location"].startswith(site.standin.url + "/pay/cs_test_")
-    mails = site.smtp.wait_for_mail("reader@example.org", 2)
-    assert "Sign in" in mails[1]["Subject"] and any("/signin/" in link for link in links_in(mails[1]))
+    # Joining again while a member: the answer is the one anyone gets, and the mail (a sign-in link, no
+    # payment link) says there is nothing to pay. Nothing reaches Stripe.
+    calls = len(asked_of_stripe(site))
+    status, _, page = Browser(site.url).submit("/join", email="reader@example.org", tier="1")
+    assert status == 200 and "Check your email" in page
+    mail = site.smtp.wait_for_mail("reader@example.org", 3)[2]
+    assert "already a member" in mail.get_content()
+    assert any("/signin/" in link for link in links_in(mail))
+    assert not any("/join/continue" in link for link in links_in(mail))
+
+    # The first mail's continue link, still within its day, leads to no second subscription either.
+    sessions = dict(site.standin.sessions)
+    status, _, page = browser.request(link, {"csrf_token": browser.csrf(link)})
+    assert status == 200 and "sign-in link is on its way" in page
+    assert site.standin.sessions == sessions
+    assert asked_of_stripe(site)[calls:] == []
+    assert "/signin/" in site.smtp.wait_for_mail("reader@example.org", 4)[3].get_content()
+
+
+def test_join_answers_members_and_strangers_alike_and_asks_stripe_nothing(site):
+    plan_and_tier(site)
+    cli(site, "members", "comp", "member@example.org")
+    cli(site, "members", "comp", "lapsed@example.org", "--until", "2020-01-31")
+    answers = {}
+    for email in ("member@example.org", "stranger@example.org", "lapsed@example.org"):
+        browser = Browser(site.url)
+        csrf = browser.csrf("/join")
+        status, headers, body = browser.request("/join", {"csrf_token": csrf, "email": email, "tier": "1"})
+        # Cookies and the CSRF token are per browser; the rate-limit counters count this test's requests.
+        ignored = {"Set-Cookie", "Date", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+        answers[email] = status, {k: v for k, v in headers.items() if k not in ignored}, body.replace(csrf, "")
+    assert answers["member@example.org"] == answers["stranger@example.org"] == answers["lapsed@example.org"]
+    assert answers["stranger@example.org"][0] == 200
+    assert asked_of_stripe(site) == []
+
+    member = site.smtp.wait_for_mail("member@example.org")[0]
+    assert "already a member" in member.get_content()
+    assert [link for link in links_in(member) if "/join/" in link] == []
+    assert any(link.startswith(site.url + "/signin/") for link in links_in(member))
+    for email in ("stranger@example.org", "lapsed@example.org"):  # a lapsed member may pay again
+        mail = site.smtp.wait_for_mail(email)[0]
+        assert "/signin/" not in mail.get_content()
+        assert continue_link(site, email).startswith(site.url + "/join/continue?token=")
+    assert asked_of_stripe(site) == []
 
 
 def test_signin_answers_the_same_for_unknown_addresses(site):
@@ -301,6 +366,10 @@ def test_forms_need_csrf(site):
     plan_and_tier(site)
     status, _, _ = Browser(site.url).request("/join", {"email": "x@example.org", "tier": "1"})
     assert status == 400
+    Browser(site.url).submit("/join", email="x@example.org", tier="1")
+    link = continue_link(site, "x@example.org")
+    assert Browser(site.url).request(link, {})[0] == 400
+    assert site.standin.sessions == {}
     assert Browser(site.url).request("/signin", {"email": "x@example.org"})[0] == 400
 
 

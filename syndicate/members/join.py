@@ -1,15 +1,26 @@
-"""Starting a membership: a pending sign-up and a Stripe Checkout Session for it."""
+"""Starting a membership, mail first: /join emails a link, and only that link leads to Stripe Checkout.
+
+An address typed on /join proves nothing, and the answer must not tell whose
+address it is. So /join only queues a request in the outbox, the same for any
+address; the outbox decides, when sending, whether the mail holds a link that
+continues to payment or (for an active member, who must not pay twice) a
+sign-in link. Opening the continue link changes nothing; its POST starts the
+Checkout Session.
+"""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 
+from flask import current_app, render_template
+
 from ..extensions import db
 from ..models import Signup, Tier
 from ..urls import absolute
 from ..writes import begin_private_write
-from . import signin, stripe_api
+from . import mail, signin, stripe_api
 from .service import find, has_access, normalise_email
+from .tokens import JOIN_MAX_AGE, make_join_token, read_join_token
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +32,7 @@ class JoinResult:
     checkout_url: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     unavailable: bool = False
+    already_member: bool = False
 
 
 def _tier(tier_id: str) -> Tier | None:
@@ -30,13 +42,8 @@ def _tier(tier_id: str) -> Tier | None:
     return db.session.get(Tier, int(tier_id))
 
 
-def start(email: str, tier_id: str) -> JoinResult:
-    """Send anyone, member or not, to Checkout: the answer never tells whose address it is.
-
-    An address that already holds a membership is also sent a sign-in link,
-    so its owner learns there is nothing to pay. Stripe is called with no
-    transaction open: the sign-up is committed first and completed after.
-    """
+def request_link(email: str, tier_id: str) -> JoinResult:
+    """Queue the join mail for any well-formed address and tier: the same work whoever's address it is."""
     normal = normalise_email(email)
     tier = _tier(tier_id)
     errors = {}
@@ -46,22 +53,76 @@ def start(email: str, tier_id: str) -> JoinResult:
         errors["tier"] = "Please choose a membership."
     if errors:
         return JoinResult(errors=errors)
-
-    member = find(normal)
-    customer = member.stripe_customer_id if member else None
-    already = member is not None and has_access(member)
+    tier_id = tier.id
     begin_private_write()
-    signup = Signup(email=normal, tier_id=tier.id)
-    db.session.add(signup)
-    if already:
-        signin.queue_signin(normal)
+    mail.request_join(normal, tier_id)
     db.session.commit()
-    signup_id, price_id = signup.id, tier.price_id
+    return JoinResult()
+
+
+def join_mail(email: str, tier_id: str) -> tuple[str, str, str] | None:
+    """(to, subject, body) of the mail a join request is owed, decided when sending; None if the tier is gone."""
+    tier = _tier(tier_id)
+    if tier is None:
+        return None
+    member = find(email)
+    site = current_app.config["SITE_NAME"]
+    if member is not None and has_access(member):
+        body = render_template("members/mail/join_member.txt", member=member,
+                               signin_url=signin.signin_url(member, "signin"))
+        return member.email, f"You are already a member of {site}", body
+    body = render_template("members/mail/join.txt", tier=tier, hours=JOIN_MAX_AGE // 3600,
+                           continue_url=continue_url(email, tier.id))
+    return email, f"Your {site} membership: continue to payment", body
+
+
+def continue_url(email: str, tier_id: int) -> str:
+    return absolute("members.join_continue", token=make_join_token(email, tier_id))
+
+
+def read_link(token: str) -> tuple[str, Tier] | None:
+    """(email, tier) a continue link is for, or None if it is tampered with, expired or its tier is gone.
+
+    Reading it changes nothing: mail scanners open links before people do.
+    """
+    claim = read_join_token(token)
+    if claim is None:
+        return None
+    tier = db.session.get(Tier, claim[1])
+    return (claim[0], tier) if tier is not None else None
+
+
+def payments_unavailable() -> JoinResult:
+    return JoinResult(errors={"form": UNAVAILABLE}, unavailable=True)
+
+
+def checkout(email: str, tier: Tier) -> JoinResult:
+    """Start Stripe Checkout for a mailed link's address, unless it has an active membership by now.
+
+    An active member is mailed a sign-in link instead of a second subscription.
+    Stripe is called with no transaction open: the sign-up is committed first
+    and completed after.
+    """
+    member = find(email)
+    if member is not None and has_access(member):
+        begin_private_write()
+        signin.queue_signin(email)
+        db.session.commit()
+        return JoinResult(already_member=True)
+
+    customer = member.stripe_customer_id if member else None
+    tier_id, price_id = tier.id, tier.price_id
+    begin_private_write()
+    signup = Signup(email=email, tier_id=tier_id)
+    db.session.add(signup)
+    db.session.flush()
+    signup_id = signup.id  # read before the commit: reading it after would open a transaction again
+    db.session.commit()
 
     try:
-        checkout = stripe_api.create_checkout_session(
+        session = stripe_api.create_checkout_session(
             price_id=price_id,
-            email=normal,
+            email=email,
             customer=customer,
             reference=str(signup_id),
             # Stripe fills in {CHECKOUT_SESSION_ID}; it must reach Stripe unencoded.
@@ -70,9 +131,9 @@ def start(email: str, tier_id: str) -> JoinResult:
         )
     except stripe_api.StripeUnavailable as exc:
         log.warning("checkout could not start: %s", exc)
-        return JoinResult(errors={"form": UNAVAILABLE}, unavailable=True)
+        return payments_unavailable()
 
     begin_private_write()
-    db.session.get(Signup, signup_id).checkout_session_id = checkout["id"]
+    db.session.get(Signup, signup_id).checkout_session_id = session["id"]
     db.session.commit()
-    return JoinResult(checkout_url=checkout["url"])
+    return JoinResult(checkout_url=session["url"])

@@ -30,6 +30,15 @@ def request_signin(email: str) -> None:
     _queue(OutboxMail(kind="signin", to_addr=email))
 
 
+def request_join(email: str, tier_id: int) -> None:
+    """Queue a join request (the tier's id waits in the body): the outbox decides what the mail says.
+
+    As with sign-in, membership is looked up only when sending: a member is
+    mailed a sign-in link, anyone else a link that continues to payment.
+    """
+    _queue(OutboxMail(kind="join", to_addr=email, body=str(tier_id)))
+
+
 def _queue(row: OutboxMail) -> None:
     """Add the row to the caller's open transaction; with none open, commit it at once on its own."""
     row.message_id = make_msgid(domain="syndicate.local")

@@ -107,8 +107,8 @@ def deliver(row_id: int) -> str:
     row = _claim(row_id)
     if row is None:
         return "skipped"
-    if row.kind == "signin" and not _resolve(row):
-        db.session.delete(row)  # no member has this address: nothing goes, nothing is kept
+    if row.kind != "mail" and not _resolve(row):
+        db.session.delete(row)  # nothing is owed to this address: nothing goes, nothing is kept
         db.session.commit()
         return "dropped"
     message = _message(row)
@@ -125,10 +125,11 @@ def deliver(row_id: int) -> str:
 
 
 def _resolve(row: OutboxMail) -> bool:
-    """Turn a sign-in request into the mail it is owed; False when the address is no member's."""
+    """Turn a sign-in or join request into the mail it is owed; False when none is owed."""
+    from .join import join_mail
     from .signin import signin_mail
 
-    mail = signin_mail(row.to_addr)
+    mail = join_mail(row.to_addr, row.body) if row.kind == "join" else signin_mail(row.to_addr)
     if mail is None:
         return False
     row.kind, row.to_addr, row.subject, row.body = "mail", *mail

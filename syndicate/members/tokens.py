@@ -77,3 +77,26 @@ def read_signin_token(token: str) -> tuple[int, str] | None:
     if age > SIGNIN_MAX_AGE[kind] or not isinstance(member_id, int) or not isinstance(nonce, str):
         return None
     return member_id, nonce
+
+
+JOIN_PURPOSE = "syndicate.join"
+JOIN_MAX_AGE = 24 * 3600  # a day to open the mail and decide
+
+
+def make_join_token(email: str, tier_id: int) -> str:
+    """The token of a mailed "continue to payment" link: proof that whoever opens it reads that address."""
+    return _timed(JOIN_PURPOSE).dumps([email, tier_id])
+
+
+def read_join_token(token: str) -> tuple[str, int] | None:
+    """(email, tier id) from a genuine join token less than a day old, or None."""
+    if not token or len(token) > 600:
+        return None
+    try:
+        claim = _timed(JOIN_PURPOSE).loads(token, max_age=JOIN_MAX_AGE)
+    except BadData:
+        return None
+    if (not isinstance(claim, list) or len(claim) != 2 or not isinstance(claim[0], str)
+            or not isinstance(claim[1], int) or isinstance(claim[1], bool)):
+        return None
+    return claim[0], claim[1]

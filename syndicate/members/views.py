@@ -37,14 +37,42 @@ def join_submit():
     tiers = all_tiers()
     if not (stripe_api.configured() and tiers):
         return render_template("members/join.html", open=False, tiers=tiers, email="", errors={})
-    result = joining.start(request.form.get("email", ""), request.form.get("tier", ""))
+    result = joining.request_link(request.form.get("email", ""), request.form.get("tier", ""))
     if result.errors:
-        page = render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
-                               errors=result.errors)
-        if result.unavailable:
-            return page, 503, {"Retry-After": "60"}
-        return page, 422
-    return redirect(result.checkout_url, code=303)
+        return render_template("members/join.html", open=True, tiers=tiers, email=request.form.get("email", ""),
+                               errors=result.errors), 422
+    # The same page for every address: only the mail, decided when it is sent, differs.
+    return render_template("members/join_sent.html")
+
+
+def _continue_page(token: str, link, errors: dict | None = None, status: int = 200):
+    page = render_template("members/join_continue.html", link=link, token=token, errors=errors or {})
+    # The token (it carries the address) must reach no one else, Stripe included, in a Referer.
+    return _no_referrer(current_app.make_response((page, status if link else 400)))
+
+
+@bp.get("/join/continue")
+def join_continue():
+    # Mail scanners open every link: the GET only shows the tier and a button; the POST goes to Checkout.
+    token = request.args.get("token", "")
+    return _continue_page(token, joining.read_link(token))
+
+
+@bp.post("/join/continue")
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"])
+def join_checkout():
+    token = request.args.get("token", "")
+    link = joining.read_link(token)
+    if link is None:
+        return _continue_page(token, None)
+    result = joining.checkout(*link) if stripe_api.configured() else joining.payments_unavailable()
+    if result.already_member:  # nothing to pay: a sign-in link is on its way instead
+        return _no_referrer(current_app.make_response(render_template("members/signin_sent.html")))
+    if result.unavailable:
+        response = _continue_page(token, link, result.errors, 503)
+        response.headers["Retry-After"] = "60"
+        return response
+    return _no_referrer(redirect(result.checkout_url, code=303))
 
 
 @bp.get("/join/success")
