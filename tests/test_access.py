@@ -186,3 +186,15 @@ def test_new_token_revokes_the_old_one(client, runner, old_and_new):
     assert client.get(f"/archive/{old_day()}.atom?token={old}").status_code == 401
     assert client.get(f"/archive/{old_day()}.atom?token={new}").status_code == 200
     assert last_line(runner.invoke(args=["members", "token", "reader@example.org"]).output) == new
+
+
+def test_account_lists_every_private_feed_and_guards_new_addresses(client, runner, newsroom):
+    newsroom.region("karabakh", "Nagorno-Karabakh", covered=True)
+    token = member_token(runner)
+    sign_in(client, runner)
+    page = client.get("/account").get_data(as_text=True)
+    for fmt in ("rss", "atom", "json"):
+        assert f"/feeds/latest.{fmt}?token={token}" in page
+        assert f"/regions/karabakh/feed.{fmt}?token={token}" in page
+    assert "Complimentary" in page and "with no end date" in page
+    assert 'name="confirm"' in page and "stop working" in page

@@ -132,6 +132,7 @@ def account():
     tier = db.session.get(Tier, member.tier_id) if member.tier_id else None
     return _no_referrer(current_app.make_response(render_template(
         "members/account.html", member=member, tier=tier, active=has_access(member), feeds=signin.feed_urls(member),
+        region_feeds=signin.region_feed_urls(member),
         portal=bool(member.stripe_customer_id and stripe_api.configured()),
     )))
 
