@@ -46,7 +46,7 @@ DEFAULTS = {
     "WEBSUB_RETRIES": 5,
     "ENV": "development",
     # Per worker: rendered pages and feeds, plain and gzipped, bounded by bytes and by count.
-    "DOCUMENT_CACHE_BYTES": 24 * 1024 * 1024,
+    "DOCUMENT_CACHE_BYTES": 16 * 1024 * 1024,
     "DOCUMENT_CACHE_ITEMS": 2000,
     "SHARED_CACHE_SECONDS": 2,
     "PAGE_SIZE": 30,
