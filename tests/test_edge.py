@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import pwd
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import nginx_site
 from conftest import ago, member_token
 from servers import free_port, wait_for
 
@@ -33,49 +33,6 @@ MEMBERS_ONLY = "Only members read this sentence in full."
 
 
 # --- the edge: gunicorn, and nginx with deploy/nginx.conf in front ------------------------------------
-
-def render_site(port: int, origin_port: int, work: Path) -> str:
-    """deploy/nginx.conf with the operator's few values set for this test (each must be found)."""
-    text = (ROOT / "deploy" / "nginx.conf").read_text()
-    for placeholder, value in [
-        ("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;"),
-        ("listen 80;", f"listen 127.0.0.1:{port};"),
-        ("server_name news.example.org;", "server_name 127.0.0.1;"),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{origin_port};"),
-        ("/var/cache/nginx/syndicate", str(work / "cache")),
-        ("/var/log/nginx/", f"{work}/"),
-    ]:
-        assert placeholder in text, f"deploy/nginx.conf no longer has {placeholder!r}"
-        text = text.replace(placeholder, value)
-    return text
-
-
-def main_config(work: Path) -> str:
-    """Debian's /etc/nginx/nginx.conf in small: the site file is included inside http { }."""
-    temp = work / "temp"
-    temp.mkdir()
-    # Started by root (as CI is), nginx's workers would run as "nobody", who cannot write the test's
-    # private temporary directories: they stay the user who runs the tests.
-    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    paths = "\n".join(f"    {kind}_temp_path {temp / kind};" for kind in kinds)
-    return f"""{user}
-daemon off;
-master_process on;
-worker_processes 1;
-pid {work / "nginx.pid"};
-error_log {work / "error.log"} warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    sendfile on;
-    gzip on;
-{paths}
-    include {work / "syndicate.conf"};
-}}
-"""
-
 
 def _end_with_parent() -> None:
     """In the child: be sent SIGTERM if the test process dies before it could stop us (Linux)."""
@@ -135,11 +92,10 @@ class Nginx(Server):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.error_log = work / "error.log"
-        (work / "syndicate.conf").write_text(render_site(self.port, origin_port, work))
-        (work / "nginx.conf").write_text(main_config(work))
+        nginx_site.write(work, self.port, origin_port)
 
     def command(self):
-        argv = [NGINX, "-p", str(self.work), "-c", str(self.work / "nginx.conf")]
+        argv = [NGINX, "-p", str(self.work), "-c", str(self.work / "nginx.conf"), "-g", "daemon off;"]
         check = subprocess.run([*argv, "-t"], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
         return argv, self.work, None
