@@ -3,7 +3,6 @@
 feedparser, and the live day offering new updates while it stays open."""
 from __future__ import annotations
 
-import json
 import re
 import urllib.request
 import uuid
@@ -14,7 +13,7 @@ import pytest
 
 from browser import PHONE  # skips this module without a browser
 from conftest import last_line
-from test_membership import cli, links_in, publish_old_day  # noqa: E402
+from test_membership import cli, editor_api, links_in, publish_old_day  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -107,14 +106,7 @@ def test_anonymous_feeds_page_lists_every_feed(site, chromium):
 
 
 def test_the_live_day_offers_new_updates(site, chromium):
-    editor = last_line(cli(site, "editors", "add", f"desk-{uuid.uuid4().hex[:6]}"))
-
-    def api(path, body):
-        request = urllib.request.Request(site.url + path, data=json.dumps(body).encode(), method="POST", headers={
-            "Authorization": f"Bearer {editor}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
+    api = editor_api(site)
     api("/api/stories", {"title": "Live updates: Day 1", "slug": "day-1"})
     api("/api/stories/day-1/entries", {"headline": "First", "body_text": "One."})
     context = chromium.new_context(viewport=DESKTOP)

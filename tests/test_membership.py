@@ -62,10 +62,11 @@ def token_of(site, email: str) -> str | None:
     return last_line(result.output) if result.exit_code == 0 else None
 
 
-def publish_old_day(site) -> str:
-    """An entry ten days back (outside the public window) and two recent days; returns the old day."""
-    editor = last_line(cli(site, "editors", "add", f"desk-{uuid.uuid4().hex[:6]}"))
+def editor_api(site):
+    """POST to the editorial API over HTTP as a new editor: api(path, body) -> the JSON answer."""
     import json
+
+    editor = last_line(cli(site, "editors", "add", f"desk-{uuid.uuid4().hex[:6]}"))
 
     def api(path, body):
         request = urllib.request.Request(site.url + path, data=json.dumps(body).encode(), method="POST", headers={
@@ -73,6 +74,12 @@ def publish_old_day(site) -> str:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
+    return api
+
+
+def publish_old_day(site) -> str:
+    """An entry ten days back (outside the public window) and two recent days; returns the old day."""
+    api = editor_api(site)
     api("/api/stories", {"title": "Old", "slug": "old"})
     api("/api/stories/old/entries", {"headline": "Old news", "body_text": "x", "published_at": ago(days=10)})
     api("/api/stories", {"title": "New", "slug": "new"})
