@@ -26,11 +26,11 @@ def available(conf: Path = CONF) -> bool:
 class Nginx:
     """nginx in the foreground on a free loopback port in front of origin_port, stopped on exit."""
 
-    def __init__(self, port: int, origin_port: int, work: Path, conf: Path = CONF):
+    def __init__(self, port: int, origin_port: int, work: Path, conf: Path = CONF, connections: int = 1024):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.work = work
-        self.conf = nginx_site.write(work, port, origin_port, conf, connections=1024)
+        self.conf = nginx_site.write(work, port, origin_port, conf, connections=connections)
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self):
