@@ -131,7 +131,12 @@ class _EntryExtension(BaseEntryExtension):
         return entry
 
     extend_atom = _extend
-    extend_rss = _extend
+
+    def extend_rss(self, entry):
+        # RSS has no item `updated`; feedparser and the readers built on it read atom:updated, and
+        # a newer one is how a withdrawal's notice replaces what they hold.
+        etree.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _utc(self.item.updated).isoformat()
+        return self._extend(entry)
 
 
 def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
