@@ -110,3 +110,87 @@ def test_past_withdrawn_days_the_update_simply_goes(client, newsroom, live):
     for fmt in FORMATS:
         body = client.get(f"/feeds/latest.{fmt}").get_data(as_text=True)
         assert live["uid"] not in body and REMOVED not in body
+
+
+# ---------------------------------------------------------------- real feed readers, over HTTP
+
+
+def _api(base: str, editor: str, path: str, body: dict) -> dict:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {editor}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class FeedparserReader:
+    """What feedparser-based tools do: keep every item they fetched by id, and replace it when it comes again."""
+
+    def __init__(self, urls: list[str]):
+        self.urls = urls
+        self.held: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def refresh(self) -> None:
+        for url in self.urls:
+            parsed = feedparser.parse(url)
+            assert parsed.bozo == 0 and parsed.status == 200, (url, parsed.get("bozo_exception"))
+            for e in parsed.entries:
+                self.held[(url, e.id)] = (e.title, e.content[0].value if "content" in e else e.summary)
+
+
+@pytest.mark.slow
+def test_feed_readers_replace_a_withdrawn_update(database_url, tmp_path):
+    """`reader` (all three formats) and a feedparser tool subscribe to public and member feeds, then
+    refresh after the withdrawal: what they store holds none of the update's headline or text."""
+    from reader import make_reader
+
+    from conftest import last_line
+    from servers import Gunicorn, run_cli
+
+    env = {"SYNDICATE_DATABASE_URL": database_url, "SYNDICATE_SECRET_KEY": "withdrawal-readers"}
+    with Gunicorn(env, workers=2, log_dir=tmp_path) as server:
+        base, env = server.url, server.env
+        editor = last_line(run_cli(env, "editors", "add", "desk"))
+        token = last_line(run_cli(env, "members", "comp", "reader@example.org"))
+        _api(base, editor, "/api/stories", {"title": "Live", "slug": "live", "published_at": ago(hours=3)})
+        _api(base, editor, "/api/stories/live/entries", {"headline": "Earlier update", "body_text": "Quiet.",
+                                                         "published_at": ago(hours=2)})
+        shelter = _api(base, editor, "/api/stories/live/entries", {"headline": HEADLINE, "body_text": BODY,
+                                                                   "published_at": ago(hours=1)})
+        urls = [f"{base}{path}.{fmt}{query}" for path in ("/feeds/latest", "/stories/live/feed")
+                for fmt in FORMATS for query in ("", f"?token={token}")]
+
+        subscriber = make_reader(str(tmp_path / "reader.sqlite"))
+        for url in urls:
+            subscriber.add_feed(url)
+        tool = FeedparserReader([url for url in urls if ".json" not in url])  # feedparser reads no JSON Feed
+
+        def refresh() -> None:
+            subscriber.update_feeds(scheduled=False)  # "refresh now", not on its schedule
+            for url in urls:
+                assert subscriber.get_feed(url).last_exception is None, url
+            tool.refresh()
+
+        def stored(entry) -> str:
+            return " ".join([entry.title or "", entry.summary or "", *(c.value for c in entry.content)])
+
+        refresh()
+        entry_id = f"urn:uuid:{shelter['uid']}"
+        held = [e for e in subscriber.get_entries() if e.id == entry_id]
+        assert len(held) == len(urls) and all(HEADLINE in stored(e) and "Beridze" in stored(e) for e in held)
+        assert all(tool.held[(url, entry_id)][0] == HEADLINE for url in tool.urls)
+
+        _api(base, editor, f"/api/entries/{shelter['id']}/withdraw", {"reason": "Named a volunteer",
+                                                                      "public_note": NOTE})
+        refresh()
+        everything = " ".join(stored(e) for e in subscriber.get_entries())
+        assert "Rustaveli" not in everything and "Beridze" not in everything
+        held = [e for e in subscriber.get_entries() if e.id == entry_id]
+        assert len(held) == len(urls) and all(e.title == REMOVED and NOTE in stored(e) for e in held)
+        for url in tool.urls:
+            title, text = tool.held[(url, entry_id)]
+            assert title == REMOVED and text == f"<p>{NOTE}</p>", url
+        assert not any("Rustaveli" in title + text or "Beridze" in text for title, text in tool.held.values())
+        subscriber.close()
