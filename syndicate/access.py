@@ -12,8 +12,11 @@ class Reader:
     """The person or program asking. A token that proves nothing leaves an anonymous reader."""
 
     member_id: int | None = None
-    # The token as given in ?token=, echoed into feed links; None when it came as a header.
+    # The member's token as the product spells it, echoed into feed links when it came in ?token=
+    # (never the bytes the client sent); None when it came as a header.
     link_token: str | None = None
+    # A token we once made that no longer proves membership (replaced, or the membership lapsed).
+    token_stopped: bool = False
 
     @property
     def is_member(self) -> bool:

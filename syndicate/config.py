@@ -12,6 +12,8 @@ DEFAULTS = {
     "TIMEZONE": "Asia/Tbilisi",
     "PUBLIC_DAYS": 2,
     "FEED_LIMIT": 50,
+    # Days a withdrawn update's replacement item stays in feeds, so readers that hold it replace its text.
+    "WITHDRAWN_DAYS": 30,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY_FALLBACKS": [],
     "STRIPE_SECRET_KEY": None,
@@ -93,7 +95,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         cfg["TZ"] = ZoneInfo(cfg["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"SYNDICATE_TIMEZONE {cfg['TIMEZONE']!r} is not a known time zone") from exc
-    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "GRACE_DAYS", "TOKEN_NETWORK_LIMIT", "TRUSTED_PROXIES",
+    for name in ("PUBLIC_DAYS", "FEED_LIMIT", "WITHDRAWN_DAYS", "GRACE_DAYS", "TOKEN_NETWORK_LIMIT", "TRUSTED_PROXIES",
                  "SHARED_CACHE_SECONDS", "DOCUMENT_CACHE_BYTES", "DOCUMENT_CACHE_ITEMS"):
         if not isinstance(cfg[name], int) or cfg[name] < 0:
             raise ConfigError(f"SYNDICATE_{name} must be a non-negative integer")

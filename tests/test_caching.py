@@ -189,8 +189,9 @@ def test_each_member_gets_their_own_links(client, runner, newsroom):
     two = client.get(f"/feeds/latest.json?token={second}")
     archive_one, archive_two = one.json["_syndicate"]["prev_archive"], two.json["_syndicate"]["prev_archive"]
     assert archive_one.endswith(f"?token={first}") and archive_two.endswith(f"?token={second}")
-    # The self link is the one link a reader or hub passes on: it never carries a token.
-    assert one.json["feed_url"] == two.json["feed_url"] == f"{SITE}/feeds/latest.json"
+    # Readers re-subscribe to the self link: it names each member's own document.
+    assert one.json["feed_url"] == f"{SITE}/feeds/latest.json?token={first}"
+    assert two.json["feed_url"] == f"{SITE}/feeds/latest.json?token={second}"
     assert one.headers["ETag"] != two.headers["ETag"]
     assert one.json["items"] == two.json["items"]
     assert client.get(f"/feeds/latest.json?token={first}", headers={"If-None-Match": one.headers["ETag"]}).status_code == 304

@@ -371,6 +371,8 @@ def test_withdraw_from_the_desk(desk, newsroom, live):
     uid = newsroom.entry(live, headline="Shelter address", body_text="Named a shelter.")["uid"]
     page = desk.get(f"/desk/entries/{uid}/withdraw")
     assert "They will receive a tombstone" in page
+    assert "every page and feed" not in page  # feeds keep a removal notice under the same id
+    assert "with the same id" in page and "This update was removed" in page
     refused = desk.submit(f"/desk/entries/{uid}/withdraw", f"/desk/entries/{uid}/withdraw", reason="")
     assert refused.status_code == 422
     hidden = form_values(page)
@@ -380,6 +382,12 @@ def test_withdraw_from_the_desk(desk, newsroom, live):
     assert done.status_code == again.status_code == 303
     story = desk.get(f"/desk/stories/{live}")
     assert "Withdrawn" in story and "Removed for safety." in story and "Risk to the families" in story
+    # The desk says what happens, and only that: feeds carry a notice in the update's place.
+    assert "gone from every page and feed" not in story
+    assert "Pages show your public note in its place." in story
+    assert ("For 30 days, every feed that would hold it carries an item with the same id titled "
+            "“This update was removed”, whose only text is your public note") in story
+    assert "Partners that received it get a tombstone" in story and "Partners never received" not in story
     assert "Shelter address" not in newsroom.client.get(f"/stories/{live}").get_data(as_text=True)
     assert desk.get("/desk/log").count("</strong> withdrew") == 1
     assert desk.client.get(f"/desk/entries/{uid}/correct").status_code == 303  # nothing left to correct

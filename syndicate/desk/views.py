@@ -231,12 +231,18 @@ def correct(ref: str):
                            key=key), 422
 
 
+def _withdraw_form(**context):
+    """The withdrawal form, which tells the editor what feeds will carry in the update's place."""
+    return render_template("desk/withdraw.html", removed_title=work.REMOVED_TITLE,
+                           removed_sentence=work.REMOVED_SENTENCE, **context)
+
+
 @bp.get("/entries/<ref>/withdraw")
 def withdraw_form(ref: str):
     entry = _entry_or_404(ref)
     if entry.status != "published":
         return _withdrawn(entry)
-    return render_template("desk/withdraw.html", entry=entry, reason="", note="", errors={}, key=work.new_key())
+    return _withdraw_form(entry=entry, reason="", note="", errors={}, key=work.new_key())
 
 
 @bp.post("/entries/<ref>/withdraw")
@@ -245,8 +251,7 @@ def withdraw(ref: str):
     w = read_withdrawal(request.form)
     key = work.form_key(request.form)
     if w.errors:
-        return render_template("desk/withdraw.html", entry=entry, reason=w.reason, note=w.note, errors=w.errors,
-                               key=key), 422
+        return _withdraw_form(entry=entry, reason=w.reason, note=w.note, errors=w.errors, key=key), 422
     try:
         body, _ = work.withdraw(g.desk_editor, entry, w, key, work.form_fingerprint("POST", request.path,
                                                                                      request.form))
@@ -255,7 +260,7 @@ def withdraw(ref: str):
             raise
         db.session.rollback()
         return _withdrawn(entry)
-    flash("Withdrawn. It is gone from every page and feed; partners that held it get a tombstone.")
+    flash(work.withdrawal_message(w.note, current_app.config["WITHDRAWN_DAYS"], work.partners_told(entry)))
     return redirect(body["location"], code=303)
 
 

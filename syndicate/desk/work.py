@@ -17,7 +17,8 @@ from ..editorial import idempotency, service
 from ..editorial.documents import entry_etag, find_entry
 from ..errors import APIError
 from ..extensions import db
-from ..models import EditorialLog, Editor, Entry, Region, Story
+from ..feeds.build import REMOVED_SENTENCE, REMOVED_TITLE
+from ..models import EditorialLog, Editor, Entry, Region, Story, SyndicationChange
 from ..text import html_to_text
 from . import days, markup
 from .forms import Compose, Correction, Withdrawal
@@ -113,6 +114,27 @@ def withdraw(editor: Editor, entry: Entry, w: Withdrawal, key: str, print_: str)
 
     _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
     return body, replayed
+
+
+def partners_told(entry: Entry) -> bool:
+    """Whether partners were sent a tombstone for this update: the last change they got about it is one."""
+    last = db.session.scalar(select(SyndicationChange.kind).where(SyndicationChange.entry_id == entry.id)
+                             .order_by(SyndicationChange.seq.desc()).limit(1))
+    return last == "delete"
+
+
+def withdrawal_message(note: str, days: int, partners_held_it: bool) -> str:
+    """What the desk says after a withdrawal: exactly what readers, feed readers and partners now get."""
+    pages = ("Pages show your public note in its place." if note
+             else "It is gone from every page (with no public note, nothing stands in its place).")
+    only_text = "your public note" if note else f"the sentence “{REMOVED_SENTENCE}”"
+    feeds = ("Feeds stop listing it; feed readers that fetched it keep what they hold." if days == 0 else
+             f"For {days} days, every feed that would hold it carries an item with the same id titled "
+             f"“{REMOVED_TITLE}”, whose only text is {only_text}: feed readers that fetched the update "
+             "replace its headline and text with that when they next refresh.")
+    partners = ("Partners that received it get a tombstone telling them to take it down." if partners_held_it
+                else "Partners never received it, so they get nothing.")
+    return f"Withdrawn. {pages} {feeds} {partners}"
 
 
 def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: str, print_: str) -> dict:

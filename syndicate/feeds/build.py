@@ -1,7 +1,8 @@
 """The site's feeds, declared once each as a FeedDoc: what they hold and how they link."""
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime, timedelta
 from html import escape
 from urllib.parse import quote
 
@@ -68,20 +69,86 @@ def entry_item(entry: Entry, snap: Snapshot) -> FeedItem:
     )
 
 
+REMOVED_TITLE = "This update was removed"
+REMOVED_SENTENCE = "The newsroom removed this update."
+
+
+def withdrawn_since() -> datetime:
+    """Updates withdrawn from this moment on keep a removal notice in feeds.
+
+    Whole local days (today counts as one), so a document rendered for today stays right all day.
+    """
+    first_day = timeutil.today() - timedelta(days=current_app.config["WITHDRAWN_DAYS"] - 1)
+    return timeutil.day_bounds(first_day)[0]
+
+
+def removed_item(entry: Entry) -> FeedItem:
+    """A withdrawn update as feeds carry it: its id, a newer `updated`, and none of its text.
+
+    Readers replace an item they hold when its `updated` moves on; one that merely vanishes they keep.
+    """
+    note = entry.withdrawn_note
+    # Pages keep a withdrawn update's place only when it left a note: otherwise link its story.
+    link = entry_url(entry) if note else absolute("content.story", slug=entry.story.slug)
+    return FeedItem(
+        id=f"urn:uuid:{entry.uid}",
+        title=REMOVED_TITLE,
+        link=link,
+        published=entry.published_at,
+        updated=max(entry.withdrawn_at or entry.updated_at, entry.updated_at),
+        content_html=f"<p>{escape(note or REMOVED_SENTENCE)}</p>",
+        language=entry.story.language,
+    )
+
+
+def stopped_token_item(when: datetime) -> FeedItem:
+    """The one item that tells a feed reader its member address no longer works, and where to go."""
+    account, join = absolute("members.account"), absolute("members.join")
+    return FeedItem(
+        # One id for good: a reader shows it once, however many documents carry it.
+        id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, site_root() + '/account#member-feed-address')}",
+        title="This member feed address no longer works",
+        link=account,
+        # Dated with the document, so readers that sort by date show it on top.
+        published=when,
+        updated=when,
+        content_html=(
+            "<p>The member token in this feed address no longer works: a new one was made for the membership, "
+            "or the membership has ended. This feed now holds only what is free to everyone.</p>"
+            f'<p><a href="{account}">Sign in to your account</a> for your current member feed address, '
+            f'or <a href="{join}">join</a> to read everything again.</p>'
+        ),
+    )
+
+
+def _items(entries: list[Entry], withdrawn: list[Entry], snap: Snapshot) -> list[FeedItem]:
+    """Entries and removal notices together, newest first by published time, as the updates sat."""
+    rows = [(e.published_at, e.id, entry_item(e, snap)) for e in entries]
+    rows += [(e.published_at, e.id, removed_item(e)) for e in withdrawn]
+    rows.sort(key=lambda row: row[:2], reverse=True)
+    return [item for _, _, item in rows]
+
+
 def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title: str, subtitle: str,
-         entries: list[Entry], language: str = "en") -> FeedDoc:
+         entries: list[Entry], withdrawn: list[Entry], language: str = "en") -> FeedDoc:
     config = current_app.config
-    items = [entry_item(e, snap) for e in entries]
+    items = _items(entries, withdrawn, snap)
     self_url = site_root() + self_path
     newest_past = snap.newest_before(timeutil.today())
     notes = {i.naming_note for i in items if i.naming_note}
+    # A feed reader's only way in is the URL, so every link to this document carries its token;
+    # a request with the token in a header gets clean links.
+    link_query = f"?token={quote(reader.link_token, safe='')}" if reader.link_token else ""
+    updated = max((i.updated for i in items), default=snap.changed_at)
+    if reader.token_stopped:
+        items.insert(0, stopped_token_item(updated))
     return FeedDoc(
-        id=self_url,
+        id=self_url + link_query,
         title=title,
         subtitle=subtitle,
         self_url=self_url,
         home_url=home_url,
-        updated=max((i.updated for i in items), default=snap.changed_at),
+        updated=updated,
         items=items,
         language=language,
         author=config["SITE_NAME"],
@@ -90,7 +157,7 @@ def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title
         hub_url=None if reader.is_member else config["WEBSUB_HUB"] or None,
         prev_archive_url=_day_feed_base(newest_past) if newest_past else None,
         naming_note=notes.pop() if len(notes) == 1 else None,
-        link_query=f"?token={quote(reader.link_token)}" if reader.link_token else "",
+        link_query=link_query,
     )
 
 
@@ -104,6 +171,7 @@ def latest(reader: Reader, snap: Snapshot) -> FeedDoc:
         reader, snap, self_path="/feeds/latest", home_url=absolute("content.home"),
         title=f"{name}: latest updates", subtitle=f"The newest reporting from {name}",
         entries=queries.latest(reader, snap, current_app.config["FEED_LIMIT"]),
+        withdrawn=queries.withdrawn_latest(reader, withdrawn_since()),
     )
 
 
@@ -115,6 +183,7 @@ def story(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
     return _doc(
         reader, snap, self_path=f"/stories/{item.slug}/feed", home_url=absolute("content.story", slug=item.slug),
         title=item.title, subtitle=item.summary, entries=entries, language=item.language,
+        withdrawn=queries.withdrawn_for_story(item, reader, withdrawn_since()),
     )
 
 
@@ -125,6 +194,7 @@ def region(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
         reader, snap, self_path=f"/regions/{item.slug}/feed", home_url=absolute("content.home"),
         title=f"{name}: {item.name}", subtitle=f"Reporting on {item.name}",
         entries=queries.for_region(item, reader, snap, current_app.config["FEED_LIMIT"]),
+        withdrawn=queries.withdrawn_for_region(item, reader, withdrawn_since()),
     )
 
 
@@ -139,6 +209,7 @@ def day(which: date, reader: Reader, snap: Snapshot) -> FeedDoc:
         reader, snap, self_path=f"/archive/{which.isoformat()}", home_url=absolute("content.day", day=which.isoformat()),
         title=f"{name}: {timeutil.display_day(which)}",
         subtitle=f"Every update of {timeutil.display_day(which)}", entries=entries,
+        withdrawn=queries.withdrawn_for_day(which, reader, withdrawn_since()),
     )
     older, newer = snap.neighbours(which)
     doc.prev_archive_url = _day_feed_base(older) if older else None

@@ -42,8 +42,9 @@ class FeedDoc:
     id: str
     title: str
     subtitle: str
-    # Without format suffix: writers add .atom, .rss, .json. Never carries a token, since readers and
-    # hubs pass a feed's self link on to others.
+    # Without format suffix: writers add .atom, .rss, .json, and link_query like every feed link. A
+    # member's feed reader re-subscribes to `self`, and a cloud reader merges feeds by it: a private
+    # document's self link (and its id) must name the private document, token and all.
     self_url: str
     home_url: str
     updated: datetime

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 import secrets
+from urllib.parse import quote
 
 from flask import Response, abort, request
 
@@ -10,7 +11,7 @@ from .. import documents, timeutil
 from ..content.state import snapshot
 from ..members.auth import current_reader, is_personal
 from . import bp, build
-from .writers import MEDIA_TYPES, render
+from .writers import MEDIA_TYPES, as_written, render
 
 # Stands in for a member's token in cached documents; random, so no text can forge it.
 TOKEN_PLACEHOLDER = "tok" + secrets.token_hex(12)
@@ -23,14 +24,16 @@ def _serve(fmt: str, builder, *args) -> Response:
     snap = snapshot()
     cache = documents.cache()
     # Members' documents differ only by the token in their links: rendered once with a stand-in,
-    # then the token is put in per member.
-    key = ("feed", request.path, fmt, reader.is_member, reader.link_token is not None, timeutil.today())
+    # then each member's token (as we make it, so one document per member, not per spelling) is
+    # put in as the writer would have written it.
+    key = ("feed", request.path, fmt, reader.is_member, reader.link_token is not None, reader.token_stopped,
+           timeutil.today())
     render_as = replace(reader, link_token=TOKEN_PLACEHOLDER) if reader.link_token else reader
     rendered = cache.get(snap.version, key, lambda: documents.prepare(render(builder(*args, render_as, snap), fmt)))
     if reader.link_token:
         base, token = rendered, reader.link_token
         rendered = cache.get(snap.version, key + (token,), lambda: documents.prepare(
-            base.plain.body.replace(TOKEN_PLACEHOLDER.encode(), token.encode())))
+            base.plain.body.replace(TOKEN_PLACEHOLDER.encode(), as_written(fmt, quote(token, safe="")))))
     return documents.serve(rendered, MEDIA_TYPES[fmt], personal=is_personal(reader), changed_at=snap.changed_at)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timezone
+from xml.sax.saxutils import escape as xml_escape
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -28,6 +29,13 @@ def render(doc: FeedDoc, fmt: str) -> bytes:
     if fmt == "json":
         return render_json(doc)
     return _render_xml(doc, fmt)
+
+
+def as_written(fmt: str, text: str) -> bytes:
+    """Text spelled as this format's writer spells it in an attribute, element or string."""
+    if fmt == "json":
+        return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
+    return xml_escape(text, {'"': "&quot;"}).encode("utf-8")
 
 
 def _utc(moment):
@@ -123,7 +131,12 @@ class _EntryExtension(BaseEntryExtension):
         return entry
 
     extend_atom = _extend
-    extend_rss = _extend
+
+    def extend_rss(self, entry):
+        # RSS has no item `updated`; feedparser and the readers built on it read atom:updated, and
+        # a newer one is how a withdrawal's notice replaces what they hold.
+        etree.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _utc(self.item.updated).isoformat()
+        return self._extend(entry)
 
 
 def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
@@ -144,7 +157,7 @@ def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
     if doc.rights:
         fg.rights(clean_text(doc.rights))
     # RSS takes its channel <link> from the last link() call: self first, then alternate.
-    fg.link(href=f"{doc.self_url}.{fmt}", rel="self", type=MEDIA_TYPES[fmt].split(";")[0])
+    fg.link(href=doc.feed_url(doc.self_url, fmt), rel="self", type=MEDIA_TYPES[fmt].split(";")[0])
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     if fmt == "atom":
         for rel, href in _archive_links(doc, fmt):
@@ -192,7 +205,7 @@ def render_json(doc: FeedDoc) -> bytes:
         "version": "https://jsonfeed.org/version/1.1",
         "title": clean_text(doc.title),
         "home_page_url": doc.home_url,
-        "feed_url": f"{doc.self_url}.json",
+        "feed_url": doc.feed_url(doc.self_url, "json"),
         "description": clean_text(doc.subtitle),
         "language": doc.language,
     }

@@ -7,7 +7,7 @@ from .. import timeutil
 from ..access import ANONYMOUS, Reader, membership_open
 from ..content import pulse
 from . import networks
-from .tokens import read_feed_token
+from .tokens import make_feed_token, read_feed_token
 
 
 def presented_token(req) -> tuple[str | None, bool]:
@@ -19,13 +19,23 @@ def presented_token(req) -> tuple[str | None, bool]:
     return (token, True) if token else (None, False)
 
 
+STOPPED_TOKEN = Reader(token_stopped=True)
+
+
 def reader_for_token(token: str, in_url: bool, remote_addr: str | None) -> Reader:
-    """The reader a member token proves (counting where it was fetched from), or the anonymous one."""
+    """The reader a member token proves (counting where it was fetched from), or the anonymous one.
+
+    A token that is ours but no longer proves membership gives an anonymous reader told why, so
+    feeds can say so; anything that is not ours (tampered, forged, garbage) is no token at all.
+    """
     claim = read_feed_token(token)
-    if claim is None or not _standing_ok(*claim):
+    if claim is None:
         return ANONYMOUS
+    if not _standing_ok(*claim):
+        return STOPPED_TOKEN
     networks.record(claim[0], remote_addr)
-    return Reader(member_id=claim[0], link_token=token if in_url else None)
+    # Decoders forgive trailing junk, so many spellings verify: links carry the one we make.
+    return Reader(member_id=claim[0], link_token=make_feed_token(*claim) if in_url else None)
 
 
 def current_reader(tokens: bool = False) -> Reader:
