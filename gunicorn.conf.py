@@ -13,6 +13,7 @@ SYNDICATE_LOG_CLIENT_IP=false, client addresses leave both logs too.
 
 Each worker also starts the app's background thread (mail outbox, retention purge).
 """
+import logging
 import os
 
 from gunicorn.glogging import Logger
@@ -26,7 +27,9 @@ LOG_CLIENT_IP = os.environ.get("SYNDICATE_LOG_CLIENT_IP", "true").strip().lower(
 class ScrubbingLogger(Logger):
     def setup(self, cfg):
         super().setup(cfg)  # (re)makes the handlers: filter them again each time
-        for logger in (self.error_log, self.access_log):
+        named = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+                 if name.startswith("gunicorn.")]  # gunicorn.http.wsgi too, and any a logconfig made
+        for logger in {self.error_log, self.access_log, *named}:
             install(logger, addresses=LOG_CLIENT_IP)
 
     def atoms(self, resp, req, environ, request_time):
