@@ -31,8 +31,8 @@ class PurgeSchedule:
         now = timeutil.now()
         if self.last is not None and now - self.last < PURGE_EVERY:
             return
-        self.last = now
         counts = retention.purge_all(now)
+        self.last = now  # after success: a purge the database refused is tried again next round
         if any(counts.values()):
             log.info("purged %s", ", ".join(f"{count} {kind}" for kind, count in counts.items() if count))
 
