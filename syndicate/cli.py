@@ -61,9 +61,45 @@ def demo_command(host, port, no_serve):
 
     from .logs import ScrubbingRequestHandler
 
+    from . import background
+
+    background.start(app)  # mail leaves while the demo serves, as under gunicorn
     click.echo(f"\nServing on {app.config['SITE_URL']}/ (Ctrl-C stops it)")
     # app.run() is ignored inside a Flask CLI command, so serve with werkzeug directly.
     run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=ScrubbingRequestHandler)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command():
+    """Delete what is kept about people past SYNDICATE_RETENTION_DAYS (the service also does this hourly)."""
+    from . import retention, timeutil
+
+    counts = retention.purge_all(timeutil.now())
+    for kind, count in counts.items():
+        click.echo(f"{kind.replace('_', ' ')}: {count} deleted")
+    click.echo(f"Kept: {current_app.config['RETENTION_DAYS']} days.")
+
+
+@click.command("background")
+@with_appcontext
+def background_command():
+    """Send the mail outbox and purge old records until stopped (for a server that runs no gunicorn.conf.py)."""
+    import signal
+    import threading
+
+    from . import background
+
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    sender = background.start(app)
+    click.echo("Sending mail and purging old records; SIGTERM or Ctrl-C stops.")
+    while not stop.wait(1):
+        if sender.thread is None or not sender.thread.is_alive():
+            raise click.ClickException("the background thread ended (its error is in the log); restart me")
+    sender.stop()  # lets a message being sent finish
 
 
 def _safe_url(url: str) -> str:
@@ -75,6 +111,8 @@ def _safe_url(url: str) -> str:
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(purge_command)
+    app.cli.add_command(background_command)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,10 @@ DEFAULTS = {
     "PAGE_SIZE": 30,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
-    "DB_STATEMENT_TIMEOUT": 5,  # seconds (PostgreSQL): queries, lock waits and connecting give up after this
+    "DB_STATEMENT_TIMEOUT": 5,
+    # What we keep about people (README): feed networks, used links and abandoned sign-ups last this long.
+    "RETENTION_DAYS": 30,
+    "LOG_CLIENT_IP": True,  # false: no client address in the app's or gunicorn's logs  # seconds (PostgreSQL): queries, lock waits and connecting give up after this
 }
 
 
@@ -99,6 +102,12 @@ def load(app: Flask, test_config: dict | None) -> None:
                  "SHARED_CACHE_SECONDS", "DOCUMENT_CACHE_BYTES", "DOCUMENT_CACHE_ITEMS"):
         if not isinstance(cfg[name], int) or cfg[name] < 0:
             raise ConfigError(f"SYNDICATE_{name} must be a non-negative integer")
+    if not isinstance(cfg["RETENTION_DAYS"], int) or isinstance(cfg["RETENTION_DAYS"], bool) \
+            or cfg["RETENTION_DAYS"] < 1:
+        # A day at least: leaked-feed detection counts the networks of the last 24 hours.
+        raise ConfigError("SYNDICATE_RETENTION_DAYS must be a whole number of days, 1 or more")
+    if not isinstance(cfg["LOG_CLIENT_IP"], bool):
+        raise ConfigError("SYNDICATE_LOG_CLIENT_IP must be true or false")
     if not isinstance(cfg["PAGE_SIZE"], int) or cfg["PAGE_SIZE"] < 1:
         raise ConfigError("SYNDICATE_PAGE_SIZE must be a positive integer")
     if not cfg["SITE_URL"]:

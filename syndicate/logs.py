@@ -5,6 +5,7 @@ its name as werkzeug decodes it (so `?tok%65n=` is `token`), a sign-in link by
 its decoded path. Control characters are escaped, so no request can end a log
 line early and write one of its own.
 """
+import ipaddress
 import logging
 import re
 from urllib.parse import unquote, unquote_plus
@@ -86,7 +87,50 @@ def scrub(text: str) -> str:
     return escape_controls(_SIGNIN_TEXT.sub(r"\1" + SCRUBBED, _PAIR.sub(pair, text)))
 
 
+_HIDDEN_ADDRESS = "[address]"
+# Runs of hex digits joined by at least two dots or colons: each is then asked whether it is an address.
+_ADDRESS = re.compile(r"(?<![\w.:])[0-9A-Fa-f]*(?:[.:][0-9A-Fa-f]*){2,}")
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def hide_addresses(text: str) -> str:
+    """Text with every IPv4 or IPv6 address (a port after it kept) replaced."""
+    def address(match: re.Match) -> str:
+        found = match.group()
+        body = found.rstrip(".:")  # the end of a sentence, or of "ip=...:"
+        tail = found[len(body):]
+        if _is_address(body):
+            return _HIDDEN_ADDRESS + tail
+        host, _, port = body.rpartition(":")
+        if "." in host and _is_address(host):  # 192.0.2.1:8000
+            return f"{_HIDDEN_ADDRESS}:{port}{tail}"
+        return found
+
+    return _ADDRESS.sub(address, text)
+
+
 class ScrubFilter(logging.Filter):
+    """Rewrites every record it sees: message and arguments merged, then secrets (and, if asked, addresses) removed.
+
+    Attached to loggers and to their handlers, so a record is clean whichever way it arrives:
+    gunicorn passes the raw request URI as an argument, and tracebacks quote it too.
+    """
+
+    def __init__(self, addresses: bool = True):
+        super().__init__()
+        self.addresses = addresses
+
+    def clean(self, text: str) -> str:
+        text = scrub(text)
+        return text if self.addresses else hide_addresses(text)
+
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             try:
@@ -94,23 +138,40 @@ class ScrubFilter(logging.Filter):
             except (TypeError, ValueError):
                 record.msg = f"{record.msg} {record.args!r}"
             record.args = None
-        record.msg = scrub(str(record.msg))
+        record.msg = self.clean(str(record.msg))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_info:
+            # Formatters print exc_text when it is set; without exc_info none can re-format the raw exception.
+            record.exc_info = None
+        for field in ("exc_text", "stack_info"):
+            text = getattr(record, field, None)
+            if text:
+                # Line by line: a traceback keeps its shape, and no line can hold a control character.
+                setattr(record, field, "\n".join(self.clean(line) for line in text.splitlines()))
         return True
 
 
-def install(logger: logging.Logger) -> None:
-    if not any(isinstance(f, ScrubFilter) for f in logger.filters):
-        logger.addFilter(ScrubFilter())
-    for handler in logger.handlers:
-        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
-            handler.addFilter(ScrubFilter())
+def install(logger: logging.Logger, addresses: bool = True) -> None:
+    """Scrub every record of this logger and of each of its handlers (what propagates from elsewhere too)."""
+    for owner in (logger, *logger.handlers):
+        found = [f for f in owner.filters if isinstance(f, ScrubFilter)]
+        if not found:
+            owner.addFilter(ScrubFilter(addresses))
+        for each in found:
+            each.addresses = addresses
+
+
+# Loggers that write what a request sent: its path and query, or its client's address (Flask-Limiter logs
+# the rate-limit key, which is the address).
+_LOGGERS = (None, "werkzeug", "flask-limiter", "gunicorn.error", "gunicorn.access")
 
 
 def init_app(app: Flask) -> None:
-    install(app.logger)
-    install(logging.getLogger("werkzeug"))
-    root = logging.getLogger()
-    install(root)
+    addresses = bool(app.config["LOG_CLIENT_IP"])
+    install(app.logger, addresses)
+    for name in _LOGGERS:
+        install(logging.getLogger(name), addresses)
 
 
 class ScrubbingRequestHandler(WSGIRequestHandler):

@@ -16,10 +16,12 @@ CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
 SERVER_NAME = "127.0.0.1"  # readers' Host here: the address itself, without its port
 
 
-def render_site(port: int, origin_port: int, work: Path, conf: Path = CONF) -> str:
-    """The site file with the operator's values set for this run."""
+def render_site(port: int, origin_port: int, work: Path, conf: Path = CONF, addresses: bool = True) -> str:
+    """The site file with the operator's values set for this run (addresses=False: the switch that
+    keeps readers' addresses out of the access log, turned as its comment says)."""
     text = conf.read_text()
-    for placeholder, value in [
+    switches = [] if addresses else [("default $remote_addr;", 'default "-";')]
+    for placeholder, value in [*switches,
         ("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;"),
         ("listen 80;", f"listen 127.0.0.1:{port};"),
         ("server_name news.example.org;", f"server_name {SERVER_NAME};"),
@@ -62,10 +64,11 @@ http {{
 """
 
 
-def write(work: Path, port: int, origin_port: int, conf: Path = CONF, connections: int = 256) -> Path:
+def write(work: Path, port: int, origin_port: int, conf: Path = CONF, connections: int = 256,
+          addresses: bool = True) -> Path:
     """Both files in `work`; returns the main configuration's path."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / "syndicate.conf").write_text(render_site(port, origin_port, work, conf))
+    (work / "syndicate.conf").write_text(render_site(port, origin_port, work, conf, addresses))
     main = work / "nginx.conf"
     main.write_text(main_config(work, connections))
     return main

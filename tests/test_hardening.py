@@ -170,6 +170,30 @@ def test_app_log_lines_are_escaped_and_scrubbed(app):
     assert len(lines) == 1 and "\n" not in lines[0] and "\x00" not in lines[0] and "SECRET" not in lines[0]
 
 
+def test_app_tracebacks_are_scrubbed_and_keep_their_lines(app):
+    """A traceback quotes what an exception said, a request's URL included."""
+    lines = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+
+    logger = logging.getLogger("syndicate.test-tracebacks")
+    handler = Collect()
+    logger.addHandler(handler)
+    try:
+        install(logger)
+        try:
+            raise RuntimeError("fetching /feeds/latest.rss?token=SECRET and /desk/signin/SECRET2 failed")
+        except RuntimeError:
+            logger.exception("while serving %s", "/join/continue?token=SECRET3")
+    finally:
+        logger.removeHandler(handler)
+    assert len(lines) == 1 and "SECRET" not in lines[0]
+    assert "Traceback (most recent call last)" in lines[0] and lines[0].count("\n") >= 3
+    assert "RuntimeError: fetching /feeds/latest.rss?token=[scrubbed]" in lines[0]
+
+
 def test_a_member_token_is_no_partner_key(client, runner):
     token = member_token(runner)
     assert client.get("/syndication/entries.json", headers={"Authorization": f"Bearer {token}"}).status_code == 401

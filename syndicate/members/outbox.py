@@ -1,11 +1,14 @@
 """The outbox: sends queued mail outside every request, with retries and growing pauses.
 
-Each web process runs one sender thread per app, woken when a transaction that
-queued mail commits; it sleeps until the next retry is due and stops when
-nothing is left. Rows are claimed for a lease before sending, so several
-processes can drain one outbox; a sender that dies mid-send lets its rows go
-when the lease runs out. CLI commands drain in the foreground, and
-`syndicate mail send-pending` drains from cron.
+Each web process runs one sender thread per app, started with the process
+(syndicate.background) and woken when a transaction that queued mail commits;
+between those it looks at the outbox every minute, so mail that another process
+left behind (a worker killed mid-send) goes out without waiting for new mail.
+Rows are claimed for a lease before sending, so several processes can drain one
+outbox; a sender that dies mid-send lets its rows go when the lease runs out.
+A message is deleted once it has left or been given up: it holds sign-in links.
+CLI commands drain in the foreground, and `syndicate mail send-pending` drains
+from cron.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -30,6 +34,7 @@ from ..models import OutboxMail
 log = logging.getLogger(__name__)
 
 MAX_PAUSE = 3600  # seconds: the longest wait between two attempts
+LOOK_EVERY = 60  # seconds: how often a sender started with the service looks for mail nobody told it about
 
 
 @dataclass
@@ -117,10 +122,11 @@ def deliver(row_id: int) -> str:
         where = _transmit(message)
     except (OSError, smtplib.SMTPException) as exc:
         return _failed(row, exc)
-    row.state, row.sent_at, row.body, row.claimed_until = "sent", timeutil.now(), "", None
+    row_id, to_addr, subject = row.id, row.to_addr, row.subject
+    db.session.delete(row)  # sent: nothing more is owed, and the body holds sign-in links
     db.session.commit()
-    # Who and what only: the body holds sign-in links.
-    log.info("mail %s to %s %s: %s", row.id, row.to_addr, where, row.subject)
+    # Who and what only.
+    log.info("mail %s to %s %s: %s", row_id, to_addr, where, subject)
     return "sent"
 
 
@@ -143,9 +149,10 @@ def _failed(row: OutboxMail, exc: Exception) -> str:
     error = f"{type(exc).__name__}: {exc}"[:300]
     row.last_error, row.claimed_until = error, None
     if permanent or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
-        row.state = "failed"
+        row_id, to_addr, attempts = row.id, row.to_addr, row.attempts
+        db.session.delete(row)  # given up: the link it holds is kept nowhere
         db.session.commit()
-        log.warning("mail %s to %s given up after %d attempts: %s", row.id, row.to_addr, row.attempts, error)
+        log.warning("mail %s to %s given up after %d attempts: %s", row_id, to_addr, attempts, error)
         return "failed"
     pause = _pause(row.attempts)
     row.next_attempt_at = timeutil.now() + timedelta(seconds=pause)
@@ -194,7 +201,13 @@ def _write_file(message: EmailMessage) -> Path:
 
 
 class Sender:
-    """One process's sender thread for one app: started on demand, gone when the outbox is empty."""
+    """One process's sender thread for one app.
+
+    Started with the service (start()), it runs until the app is closed, looks at
+    the outbox at least every LOOK_EVERY seconds and runs the process's other
+    chores between sends. Started on demand (kick(), a request that queued mail
+    where nothing started it), it ends when the outbox is empty.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
@@ -202,6 +215,15 @@ class Sender:
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.stopped = False
+        self.forever = False
+        self.chores: list[Callable[[], None]] = []
+
+    def start(self, chores: list[Callable[[], None]] | None = None) -> None:
+        """Run from now until stop(), doing each chore (in the app's context) on every round."""
+        with self.lock:
+            self.forever = True
+            self.chores = list(chores or [])
+        self.kick()
 
     def kick(self) -> None:
         with self.lock:
@@ -234,13 +256,29 @@ class Sender:
                     wait = 5.0
                 finally:
                     db.session.remove()
+                if self.forever:
+                    self._chores()
+                    wait = LOOK_EVERY if wait is None else min(wait, LOOK_EVERY)
                 if wait is None or self.stopped:
                     with self.lock:
                         if self.stopped or not self.wake.is_set():
                             self.thread = None
                             return
                     continue
-                self.wake.wait(min(wait, 60))
+                self.wake.wait(min(wait, LOOK_EVERY))
+
+    def _chores(self) -> None:
+        for chore in self.chores:
+            if self.stopped:
+                return
+            try:
+                chore()
+            except SQLAlchemyError as exc:  # the database is away: the next round tries again
+                db.session.rollback()
+                log.warning("background chore %s failed: %s", getattr(chore, "__name__", type(chore).__name__),
+                            type(exc).__name__)
+            finally:
+                db.session.remove()
 
 
 def sender(app: Flask) -> Sender:

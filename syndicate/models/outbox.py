@@ -13,9 +13,10 @@ from .types import UTCDateTime, utcnow
 class OutboxMail(db.Model):
     """One message to send, or (kind "signin", "join") one request to resolve into a message when sending.
 
-    state: pending, sent, failed (gave up after the last attempt) or dropped (a
-    sign-in request for an address that is no member's). The body holds sign-in
-    links, so it is emptied once the message has left.
+    state: pending while it waits. A message that has left, has been given up, or
+    turns out to be owed to nobody (a sign-in request for an address that is no
+    member's) is deleted: the body holds sign-in links. Rows an older version kept
+    as "sent" or "failed" are deleted by retention.purge_outbox.
     """
 
     __tablename__ = "outbox_mail"

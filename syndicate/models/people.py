@@ -100,7 +100,8 @@ class FeedNetwork(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     network: Mapped[str] = mapped_column(String(64))
-    hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for the last-24-hours counts and for retention's hourly delete of old rows.
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Partner(db.Model):
