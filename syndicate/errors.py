@@ -216,15 +216,12 @@ def end_transaction(response):
 
 def _let_go(exc: BaseException | None) -> None:
     """Give the session back; the answer is already made, so a failure here is one log line, never a traceback."""
-    from flask import has_request_context
-
-    from .logs import escape_path
-
     try:
         db.session.remove()
     except Exception as error:  # noqa: BLE001 (raising here would print a traceback and change nothing)
-        where = f"{request.method} {escape_path(request.path)}" if has_request_context() else "work outside a request"
-        log.warning("database connection lost after %s: %s: %s", where, type(error).__name__, _first_line(error))
+        # The request itself is gone by now (its line is in the access log).
+        log.warning("database connection lost as a request or task ended: %s: %s", type(error).__name__,
+                    _first_line(error))
         try:
             db.session.remove()  # the failed close has ended the transaction: this one lets go
         except Exception:  # noqa: BLE001
