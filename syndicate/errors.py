@@ -31,8 +31,10 @@ class APIError(HTTPException):
 
 
 class SafeBodyRequest(Request):
-    """Flask's request, where a body that cannot be read (malformed chunked encoding, a client that stops
-    sending) is the client's 400, on every route: the server (gunicorn, werkzeug) raises its own errors."""
+    """Flask's request, where a body that cannot be read is the client's 400, on every route."""
+
+    # gunicorn and werkzeug raise their own errors (OSError kinds, gunicorn's ParseException) for malformed
+    # chunked encoding or a client that stops sending; left alone, CSRF's form parsing made them 500s.
 
     def _load_form_data(self) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import socket
@@ -234,7 +235,7 @@ def test_retry_after_only_where_it_means_something(make_app, tmp_path):
 
 # --- the Redis fallback, said when it starts and when it ends -----------------------------------------
 
-REDIS_URL = __import__("os").environ.get("SYNDICATE_TEST_REDIS_URL")
+REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS_URL")
 
 
 class Forwarder:
