@@ -71,3 +71,8 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# Headers only a trusted front proxy may set, mapped into the environ: none. gunicorn's default takes
+# SCRIPT_NAME from any client on 127.0.0.1, which put its prefix into every link of the cached pages.
+forwarder_headers = ""

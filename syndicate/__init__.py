@@ -42,6 +42,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     partners.init_app(app)
     desk.init_app(app)
     cli.init_app(app)
+    # Registered last so it runs first after each view, before anything counts or decorates the answer.
+    app.after_request(errors.end_transaction)
+
+    from .urls import RootScript
+
+    app.wsgi_app = RootScript(app.wsgi_app)
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

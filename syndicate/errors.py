@@ -1,8 +1,9 @@
 """One place decides how an error reaches a client: JSON for programs, HTML for people."""
 import logging
+import time
 
-from flask import Flask, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, Request, jsonify, make_response, render_template, request
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from .extensions import db
 
@@ -27,6 +28,33 @@ class APIError(HTTPException):
         self.error_code = code or _CODES.get(status, "error")
         self.fields = fields or {}
         self.extra_headers = headers or {}
+
+
+class SafeBodyRequest(Request):
+    """Flask's request, where a body that cannot be read is the client's 400, on every route."""
+
+    # gunicorn and werkzeug raise their own errors (OSError kinds, gunicorn's ParseException) for malformed
+    # chunked encoding or a client that stops sending; left alone, CSRF's form parsing made them 500s.
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 (only the client's bytes are read here)
+            raise _unreadable() from exc
+
+    def get_data(self, *args, **kwargs):
+        try:
+            return super().get_data(*args, **kwargs)
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 (as above)
+            raise _unreadable() from exc
+
+
+def _unreadable() -> APIError:
+    return APIError(400, "The request body could not be read.", code="bad_request")
 
 
 def error_body(status: int, message: str, code: str | None = None, fields: dict | None = None) -> dict:
@@ -81,10 +109,25 @@ def _respond(exc: HTTPException):
         response.headers[key] = value
     if status == 401:
         response.headers["WWW-Authenticate"] = _www_authenticate(headers.get("WWW-Authenticate"))
+    if status == 429 and "Retry-After" not in headers:
+        response.headers["Retry-After"] = _rate_limit_retry_after()
     if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     response.headers["Cache-Control"] = "no-store" if status >= 500 else "no-cache"
     return response
+
+
+def _rate_limit_retry_after() -> str:
+    """Seconds until the breached rate limit's window lets the client in again (a minute if unknown)."""
+    from .extensions import limiter
+
+    try:
+        current = limiter.current_limit
+        if current is not None:
+            return str(max(1, int(current.reset_at - time.time())))
+    except Exception:  # noqa: BLE001 (the limit's storage failed meanwhile: a plain guess will do)
+        pass
+    return "60"
 
 
 def _database_trouble() -> tuple[type[BaseException], ...]:
@@ -158,8 +201,41 @@ def _release() -> None:
         db.session.remove()
 
 
+def end_transaction(response):
+    """After the view: end the request's transaction while its answer can still change.
+
+    A connection lost since the last query (PostgreSQL restarted, the backend terminated) fails here as a
+    503 with one log line, rather than in the teardown, where it could only be a 500 and a traceback.
+    Writes have committed in their own scope by now, so this only ends reads.
+    """
+    try:
+        if db.session().in_transaction():
+            db.session.rollback()
+    except _database_trouble() as exc:
+        return database_unavailable(exc)
+    return response
+
+
+def _let_go(exc: BaseException | None) -> None:
+    """Give the session back; the answer is already made, so a failure here is one log line, never a traceback."""
+    try:
+        db.session.remove()
+    except Exception as error:  # noqa: BLE001 (raising here would print a traceback and change nothing)
+        # The request itself is gone by now (its line is in the access log).
+        log.warning("database connection lost as a request or task ended: %s: %s", type(error).__name__,
+                    _first_line(error))
+        try:
+            db.session.remove()  # the failed close has ended the transaction: this one lets go
+        except Exception:  # noqa: BLE001
+            db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = SafeBodyRequest
     app.before_request(refuse_nul)
+    # Runs before Flask-SQLAlchemy's own remove() (registered earlier), which would raise. Not a teardown_request:
+    # a test_request_context opened to build a link inside other work would end that work's session.
+    app.teardown_appcontext(_let_go)
     for kind in _database_trouble():
         app.register_error_handler(kind, database_unavailable)
 

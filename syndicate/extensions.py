@@ -1,4 +1,6 @@
 """Flask extensions, created once and bound to an app in the factory."""
+import logging
+
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -21,20 +23,52 @@ class Base(DeclarativeBase):
     })
 
 
+log = logging.getLogger(__name__)
+
+
+class _Limiter(Limiter):
+    """Flask-Limiter saying in one line each when its storage (Redis) is lost and when it is back.
+
+    Flask-Limiter flips `_storage_dead` at both moments; its own lines go to a logger nobody shows.
+    """
+
+    @property
+    def _storage_dead(self) -> bool:
+        return getattr(self, "_dead", False)
+
+    @_storage_dead.setter
+    def _storage_dead(self, dead: bool) -> None:
+        if dead and not self._storage_dead:
+            log.warning("rate limit storage unreachable: falling back to in-memory storage, counted per process")
+        elif self._storage_dead and not dead:
+            log.warning("rate limit storage reachable again: limits are shared again")
+        self._dead = dead
+
+
+class _SaidOnce(logging.Filter):
+    """Drops Flask-Limiter's own lines for the two moments _Limiter already reports."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Rate limit storage unreachable", "Rate limit storage recovered"))
+
+
+logging.getLogger("flask-limiter").addFilter(_SaidOnce())
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# No rate-limit headers on every answer: Flask-Limiter's Retry-After would sit on each 200 and override a 503's
+# own. errors.py gives a 429 its Retry-After.
+limiter = _Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 
 
 def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     # The one Limiter serves each app made in this process; a new app's storage is not known dead yet.
-    limiter._storage_dead = False
+    limiter._dead = False  # said without a log line: nothing came back
 
 
 def _migrations_dir():

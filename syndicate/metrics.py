@@ -29,6 +29,18 @@ WEBHOOKS = Counter("syndicate_stripe_webhooks", "Stripe webhook events, by type 
 PARTNER_PULLS = Counter("syndicate_partner_pulls", "Partner pulls of the syndication feed, by format.", ["format"])
 MAIL = Counter("syndicate_mail", "Outbox delivery attempts, by outcome.", ["outcome"])
 
+# Label values come from fixed sets, so no request can add a series: anything else is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method_label() -> str:
+    return request.method if request.method in METHODS else "other"
+
+
+def _endpoint_label() -> str:
+    """A routed endpoint's name (a set fixed when the app is made), else "unmatched"."""
+    return request.endpoint if request.endpoint in current_app.view_functions else "unmatched"
+
 
 class _OutboxDepth:
     """The number of mails waiting, read when scraped (from the database: the same for every worker)."""
@@ -67,8 +79,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _count(response):
-        endpoint = request.endpoint or "unmatched"  # a bounded set of names, never the raw path
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        endpoint = _endpoint_label()
+        REQUESTS.labels(endpoint, _method_label(), str(response.status_code)).inc()
         started = g.get("metrics_started")
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
