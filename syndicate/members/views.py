@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from ..errors import APIError
@@ -11,7 +10,7 @@ from ..extensions import csrf, db, limiter
 from ..metrics import WEBHOOKS
 from ..models import Member, Tier
 from ..urls import absolute
-from . import billing, bp, join as joining, signin, stripe_api
+from . import billing, bp, join as joining, signin, stripe_api, webhooks
 from .auth import mark_signed_in, mark_signed_out
 from .service import all_tiers, has_access, replace_token
 
@@ -175,16 +174,17 @@ def stripe_webhook():
     if not current_app.config["STRIPE_WEBHOOK_SECRET"]:
         raise APIError(404, "Stripe webhooks are not configured here.")
     try:
-        event = stripe_api.construct_event(request.get_data(), request.headers.get("Stripe-Signature", ""))
-    except (ValueError, stripe.SignatureVerificationError):
-        WEBHOOKS.labels("unverified", "bad_signature").inc()
-        raise APIError(400, "The Stripe-Signature does not verify.", code="bad_signature") from None
-    kind = event.get("type") if event.get("type") in billing.HANDLERS else "other"
-    try:
+        event = webhooks.read(request.get_data(), request.headers.get("Stripe-Signature", ""))
+        kind = event["type"] if event["type"] in billing.HANDLERS else "other"
         outcome = billing.handle_event(event)
+    except webhooks.BadEvent as exc:
+        # Whatever the bytes, a webhook we cannot read is the sender's problem: 400, one line, no trace.
+        WEBHOOKS.labels("unverified" if exc.code == "bad_signature" else "malformed", exc.code).inc()
+        log.warning("stripe webhook refused: %s", exc.reason)
+        raise APIError(400, "The Stripe webhook could not be verified or read.", code=exc.code) from None
     except stripe_api.StripeUnavailable as exc:
         WEBHOOKS.labels(kind, "unavailable").inc()
-        log.warning("stripe event %s not applied: %s", event.get("id"), exc)
+        log.warning("stripe event %s not applied: %s", event["id"], exc)
         raise APIError(503, "Stripe could not be read; deliver the event again.",
                        headers={"Retry-After": "60"}) from None
     WEBHOOKS.labels(kind, "ignored" if outcome.ignored else "applied").inc()
