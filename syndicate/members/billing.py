@@ -239,11 +239,26 @@ def handle_event(event: dict) -> Outcome:
         log.warning("stripe event %s (%s) names a subscription Stripe does not know: %s",
                     event["id"], event.get("type"), exc)
         reading.ignored, reading.subscription = "Stripe does not know the subscription", None
+    return _write(reading, event)
+
+
+def apply_checkout(session: dict) -> Outcome:
+    """Apply a Checkout Session read from Stripe as its completed event would, without an event to record.
+
+    For /join/success, which may be reached before the webhook. Call outside any transaction: it asks Stripe.
+    """
+    reading = on_checkout_completed(session, {})
+    _ask_stripe(reading)
+    return _write(reading, None)
+
+
+def _write(reading: Reading, event: dict | None) -> Outcome:
+    """One short write: the sign-up completed, the subscription stored, and the event (if any) recorded once."""
     for attempt in (1, 2):
         outcome = Outcome(ignored=reading.ignored)
         begin_private_write()
         try:
-            if db.session.get(StripeEvent, event["id"]) is not None:
+            if event is not None and db.session.get(StripeEvent, event["id"]) is not None:
                 db.session.rollback()
                 return Outcome(ignored="already applied")
             if reading.signup_id is not None:
@@ -252,14 +267,15 @@ def handle_event(event: dict) -> Outcome:
             if reading.subscription is not None:
                 apply_subscription(reading.subscription, reading.read_at, outcome, email_hint=reading.email,
                                    failed_at=reading.failed_at)
-            db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
+            if event is not None:
+                db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
             db.session.commit()
             return outcome
         except IntegrityError:
             # The same event delivered in parallel won, or a parallel event made the same member first:
             # the second try finds it.
             db.session.rollback()
-            if attempt == 2 or _already_applied(event["id"]):
+            if attempt == 2 or (event is not None and _already_applied(event["id"])):
                 return Outcome(ignored="already applied")
         except Exception:
             db.session.rollback()
