@@ -44,6 +44,7 @@ class StripeStandIn:
         self.gate = threading.Event()  # creating a session waits for it: clear it to hold creates back
         self.gate.set()
         self.send_completed = True  # False: paying sends no checkout.session.completed (a webhook that is late)
+        self.lost_answers = 0  # how many of the next creates succeed but never answer (a network failure)
         self.server = LiveServer(self.wsgi, free_port())
         self.url = self.server.url
 
@@ -99,6 +100,9 @@ class StripeStandIn:
         finally:
             with self.lock:
                 self.running.discard(key)
+        if self.lost_answers > 0:  # made and saved under its key, but the answer is lost on the way back
+            self.lost_answers -= 1
+            return Response("Bad Gateway", status=502, mimetype="text/plain")
         return _json(_public(session))
 
     def _new_session(self, form) -> dict:
