@@ -68,7 +68,12 @@ def start(email: str, tier: Tier) -> JoinResult:
             if claim.expires_at is not None and claim.expires_at <= now:
                 _release(claim.signup_id)
                 continue
-            session = _session_for(claim, email, customer, price_id)
+            try:
+                session = _session_for(claim, email, customer, price_id)
+            except stripe_api.StripeNotFound:
+                # Stripe no longer knows it (another account or mode, or long gone): nothing there can be paid.
+                _release(claim.signup_id)
+                continue
             status = session.get("status")
             if status == "open" and claim.tier_id == tier_id:
                 return JoinResult(checkout_url=session["url"], checkout_session_id=session["id"])
