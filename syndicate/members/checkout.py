@@ -62,15 +62,18 @@ def start(email: str, tier: Tier) -> JoinResult:
     tier_id, price_id = tier.id, tier.price_id
     db.session.commit()
     try:
-        for _ in range(3):  # each turn closes a Checkout that cannot serve, so a third is never needed
+        # A turn frees the address from a Checkout that cannot serve; the next makes one. A third is for races.
+        for _ in range(3):
             claim = _claim(email, tier_id)
             now = timeutil.now()
-            if claim.expires_at is not None and claim.expires_at <= now:
-                _release(claim.signup_id)
+            if claim.completed_at is None and claim.expires_at is not None and now >= claim.expires_at + SETTLING:
+                _release(claim.signup_id)  # long past its expiry, whatever became of it: no need to ask Stripe
                 continue
             try:
                 session = _session_for(claim, email, customer, price_id)
             except stripe_api.StripeNotFound:
+                if claim.session_id is None:
+                    raise
                 # Stripe no longer knows it (another account or mode, or long gone): nothing there can be paid.
                 _release(claim.signup_id)
                 continue
