@@ -41,7 +41,8 @@ class Browser:
             with self.opener.open(request, timeout=15) as response:
                 return response.status, dict(response.headers), response.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read().decode()
+            with exc:  # closed here, not whenever it is collected (an unclosed socket warns, and warnings fail)
+                return exc.code, dict(exc.headers), exc.read().decode()
 
     def csrf(self, path: str) -> str:
         status, _, html = self.request(path)
@@ -93,6 +94,7 @@ def archive_status(site, day: str, token: str) -> int:
         with urllib.request.urlopen(f"{site.url}/archive/{day}.atom?token={token}", timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as exc:
+        exc.close()
         return exc.code
 
 
