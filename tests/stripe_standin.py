@@ -1,11 +1,15 @@
 """A thin stand-in for the two Stripe APIs localstripe lacks: Checkout and the billing portal.
 
-The app's Stripe base URL points here. POST /v1/checkout/sessions and POST
-/v1/billing_portal/sessions answer with objects shaped as Stripe documents
-them; every other /v1/ call is passed through to localstripe unchanged. When
-the hosted checkout page is "paid", the stand-in creates the customer, card and
-subscription in localstripe (so everything after it is real) and delivers a
-signed checkout.session.completed event, as Stripe would.
+The app's Stripe base URL points here. Checkout Sessions (create, retrieve,
+expire) and POST /v1/billing_portal/sessions answer with objects shaped as
+Stripe documents them; every other /v1/ call is passed through to localstripe
+unchanged. As at Stripe, a session is `open` until paid (`complete`) or past
+its `expires_at` (`expired`), and a create carrying an Idempotency-Key already
+used answers with the same session (409 while the first request with that key is
+still running; 400 if the parameters differ). When the hosted checkout page is
+"paid", the stand-in creates the customer, card and subscription in localstripe
+(so everything after it is real) and delivers a signed
+checkout.session.completed event, as Stripe would.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -33,6 +38,13 @@ class StripeStandIn:
         self.sessions: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
         self.api_calls: list[str] = []  # "METHOD /v1/path" of every API call the app made, in order
+        self.lock = threading.Lock()
+        self.idempotent: dict[str, tuple[str, str]] = {}  # Idempotency-Key -> (the request's params, session id)
+        self.running: set[str] = set()  # keys of creates still under way
+        self.gate = threading.Event()  # creating a session waits for it: clear it to hold creates back
+        self.gate.set()
+        self.send_completed = True  # False: paying sends no checkout.session.completed (a webhook that is late)
+        self.lost_answers = 0  # how many of the next creates succeed but never answer (a network failure)
         self.server = LiveServer(self.wsgi, free_port())
         self.url = self.server.url
 
@@ -50,6 +62,8 @@ class StripeStandIn:
             self.api_calls.append(f"{request.method} {request.path}")
         if request.method == "POST" and request.path == "/v1/checkout/sessions":
             response = self._create_checkout(request)
+        elif request.path.startswith("/v1/checkout/sessions/"):
+            response = self._checkout_session(request)
         elif request.method == "POST" and request.path == "/v1/billing_portal/sessions":
             response = self._create_portal(request)
         elif request.path.startswith("/pay/"):
@@ -62,8 +76,39 @@ class StripeStandIn:
 
     def _create_checkout(self, request: Request) -> Response:
         form = request.form
+        key = request.headers.get("Idempotency-Key")
+        params = json.dumps(sorted(form.items(multi=True)))
+        with self.lock:
+            if key in self.idempotent:
+                if self.idempotent[key][0] != params:
+                    return _error(400, "idempotency_error", "Keys for idempotent requests can only be used with "
+                                                           "the same parameters they were first used with.")
+                return _json(_public(self.sessions[self.idempotent[key][1]]))
+            if key in self.running:
+                return _error(409, "idempotency_error", "There is currently another in-progress request using "
+                                                        "this Idempotency-Key. Please try again later.")
+            if key:
+                self.running.add(key)
+        try:
+            if not self.gate.wait(timeout=30):
+                return _error(500, "api_error", "held too long")
+            session = self._new_session(form)
+            with self.lock:
+                self.sessions[session["id"]] = session
+                if key:
+                    self.idempotent[key] = (params, session["id"])
+        finally:
+            with self.lock:
+                self.running.discard(key)
+        if self.lost_answers > 0:  # made and saved under its key, but the answer is lost on the way back
+            self.lost_answers -= 1
+            return Response("Bad Gateway", status=502, mimetype="text/plain")
+        return _json(_public(session))
+
+    def _new_session(self, form) -> dict:
         session_id = "cs_test_" + secrets.token_hex(12)
-        session = {
+        created = int(time.time())
+        return {
             "id": session_id,
             "object": "checkout.session",
             "mode": form.get("mode"),
@@ -77,11 +122,34 @@ class StripeStandIn:
             "cancel_url": form.get("cancel_url"),
             "subscription": None,
             "livemode": False,
-            "created": int(time.time()),
+            "created": created,
+            "expires_at": int(form.get("expires_at") or created + 24 * 3600),  # Stripe's default: a day
             "_price": form.get("line_items[0][price]"),
         }
-        self.sessions[session_id] = session
+
+    def _checkout_session(self, request: Request) -> Response:
+        """GET /v1/checkout/sessions/<id> and POST /v1/checkout/sessions/<id>/expire."""
+        parts = request.path.split("/")[4:]
+        session = self.sessions.get(parts[0])
+        if session is None:
+            return _error(404, "invalid_request_error", f"No such checkout.session: '{parts[0]}'")
+        self._lapse(session)
+        if request.method == "POST" and parts[1:] == ["expire"]:
+            if session["status"] != "open":
+                return _error(400, "invalid_request_error", "Only Checkout Sessions with a status of open can be "
+                                                            "expired.")
+            session.update(status="expired", url=None)
+        elif request.method != "GET" or parts[1:]:
+            return _error(404, "invalid_request_error", "Unrecognized request URL.")
         return _json(_public(session))
+
+    def _lapse(self, session: dict) -> None:
+        if session["status"] == "open" and time.time() >= session["expires_at"]:
+            session.update(status="expired", url=None)
+
+    def expire(self, session_id: str) -> None:
+        """Let a session run past its expires_at, as a day going by would."""
+        self.sessions[session_id]["expires_at"] = int(time.time()) - 1
 
     def _create_portal(self, request: Request) -> Response:
         portal_id = "bps_" + secrets.token_hex(12)
@@ -95,6 +163,9 @@ class StripeStandIn:
         session = self.sessions.get(request.path.rsplit("/", 1)[-1])
         if session is None:
             return Response("no such session", status=404)
+        self._lapse(session)
+        if session["status"] != "open":
+            return Response(f"this Checkout is {session['status']}", status=410)
         if request.method == "GET":
             return Response(
                 '<!doctype html><html lang="en"><title>Checkout</title><main><h1>Pay</h1>'
@@ -115,8 +186,9 @@ class StripeStandIn:
         subscription = client.v1.subscriptions.create({"customer": customer, "items": [{"plan": session["_price"]}]})
         email = session["customer_email"] or client.v1.customers.retrieve(customer).email
         session.update(status="complete", payment_status="paid", customer=customer, subscription=subscription.id,
-                       customer_details={"email": email})
-        self.deliver("checkout.session.completed", _public(session))
+                       customer_details={"email": email}, url=None)
+        if self.send_completed:
+            self.deliver("checkout.session.completed", _public(session))
         return session
 
     def deliver(self, event_type: str, obj: dict) -> int:
@@ -144,6 +216,12 @@ def _public(session: dict) -> dict:
 
 def _json(body: dict) -> Response:
     return Response(json.dumps(body), mimetype="application/json")
+
+
+def _error(status: int, kind: str, message: str) -> Response:
+    """An error shaped as Stripe's API answers one."""
+    return Response(json.dumps({"error": {"type": kind, "message": message}}), status=status,
+                    mimetype="application/json")
 
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:

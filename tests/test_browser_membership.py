@@ -1,5 +1,6 @@
 """A new member's path in headless Chromium: /join, the mailed link that continues to payment, Stripe
-Checkout (the stand-in), the welcome mail's sign-in link, /account and its feed URLs, and replacing those URLs.
+Checkout (the stand-in), back signed in on /account (that browser alone; another signs in by the welcome
+mail's link), its feed URLs, and replacing those URLs.
 
 The site is the `site` fixture: the app over HTTP, Stripe behind the Checkout stand-in and localstripe,
 mail caught by an aiosmtpd sink. Only the browser is new here; helpers come from test_membership.
@@ -104,31 +105,42 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
         assert session["_price"] == plan  # the tier chosen is the price charged
         page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
-        # Back on our site: a thank-you that promises mail and signs nobody in.
-        page.wait_for_url(f"{site.url}/join/success?session_id={session['id']}")
-        main = page.locator("main")
-        assert re.search(r"\bemail\b", main.inner_text(), re.I), main.inner_text()
-        html = page.content()
-        assert "token=" not in html and "/signin/" not in html, "the success page shows a sign-in secret"
-        page.goto(site.url + "/account", wait_until="load")
-        assert page.url.startswith(site.url + "/signin"), f"/account before signing in went to {page.url}"
+        # Back on our site: the browser that proved the address and paid is signed in, and lands on /account.
+        page.wait_for_url(site.url + "/account")
+        notice = page.get_by_role("status")
+        assert "signed in" in notice.inner_text(), notice.inner_text()
+        success = f"{site.url}/join/success?session_id={session['id']}"
 
-        # The welcome mail's sign-in link.
-        welcome = site.smtp.wait_for_mail(email, 2)[1]  # after the join mail
-        signin = next(link for link in links_in(welcome) if "/signin/" in link)
-        assert signin.startswith(site.url + "/signin/")
-        page.goto(signin, wait_until="load")
-        button = page.get_by_role("button", name="Sign in", exact=True)
-        assert button.is_visible()
-        shoot(page, "signin-link")
-        # Opening the link signed nobody in: /account, asked with the browser's cookies, still says sign in.
-        # (Asked outside the browser so the answer's cookies cannot change the browser's session.)
-        status, location = account_with_cookies_of(context, site.url)
-        assert status in (302, 303) and "/signin" in location, (status, location)
-        button.click()
+        # Anyone else given the success URL (here another browser) is thanked and signed in as no one.
+        other = chromium.new_context(viewport=PHONE, locale="en-GB", timezone_id="UTC", service_workers="block")
+        try:
+            elsewhere = other.new_page()
+            assert elsewhere.goto(success, wait_until="load").status == 200
+            main = elsewhere.locator("main")
+            assert re.search(r"\bemail\b", main.inner_text(), re.I), main.inner_text()
+            html = elsewhere.content()
+            assert "token=" not in html and "/signin/" not in html, "the success page shows a sign-in secret"
+            status, location = account_with_cookies_of(other, site.url)
+            assert status in (302, 303) and "/signin" in location, (status, location)
+
+            # The welcome mail's sign-in link, opened in that other browser (another device of the member's).
+            welcome = site.smtp.wait_for_mail(email, 2)[1]  # after the join mail
+            signin = next(link for link in links_in(welcome) if "/signin/" in link)
+            assert signin.startswith(site.url + "/signin/")
+            elsewhere.goto(signin, wait_until="load")
+            button = elsewhere.get_by_role("button", name="Sign in", exact=True)
+            assert button.is_visible()
+            shoot(elsewhere, "signin-link")
+            # Opening the link signed nobody in: /account, asked with the browser's cookies, still says sign in.
+            # (Asked outside the browser so the answer's cookies cannot change the browser's session.)
+            status, location = account_with_cookies_of(other, site.url)
+            assert status in (302, 303) and "/signin" in location, (status, location)
+            button.click()
+            elsewhere.wait_for_url(site.url + "/account")
+        finally:
+            other.close()
 
         # /account: three feed URLs.
-        page.wait_for_url(site.url + "/account")
         assert page.get_by_role("heading", level=1).inner_text().strip() == "Your account"
         feeds = {label: feed_url(page, label) for label in ("RSS", "Atom", "JSON Feed")}
         for label, url in feeds.items():

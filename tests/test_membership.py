@@ -41,7 +41,8 @@ class Browser:
             with self.opener.open(request, timeout=15) as response:
                 return response.status, dict(response.headers), response.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read().decode()
+            with exc:  # closed here, not whenever it is collected (an unclosed socket warns, and warnings fail)
+                return exc.code, dict(exc.headers), exc.read().decode()
 
     def csrf(self, path: str) -> str:
         status, _, html = self.request(path)
@@ -93,6 +94,7 @@ def archive_status(site, day: str, token: str) -> int:
         with urllib.request.urlopen(f"{site.url}/archive/{day}.atom?token={token}", timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as exc:
+        exc.close()
         return exc.code
 
 
@@ -272,20 +274,32 @@ def test_join_checkout_signin_and_account(site):
     assert session["client_reference_id"]
 
     status, headers, _ = browser.request(headers["Location"], data={})  # "pay"
-    assert status == 303 and headers["Location"] == f"{site.url}/join/success?session_id={session['id']}"
-    status, _, page = browser.request(headers["Location"])
+    success = f"{site.url}/join/success?session_id={session['id']}"
+    assert status == 303 and headers["Location"] == success
+    # Anyone else given the success URL is thanked and signed in as no one.
+    stranger = Browser(site.url)
+    status, _, page = stranger.request(success)
     assert status == 200 and "email" in page and "token=" not in page
-    assert browser.request("/account")[0] == 302  # the success page signs nobody in
+    assert stranger.request("/account")[0] == 302
+    # The browser that opened the mailed link and started this Checkout is the same person: signed in.
+    status, headers, _ = browser.request(success)
+    assert status == 303 and headers["Location"].endswith("/account")
+    status, _, page = browser.request("/account")
+    assert status == 200 and "this browser is signed in" in page
+    assert stranger.request(success)[0] == 200 and stranger.request("/account")[0] == 302
 
+    # The welcome mail's sign-in link, opened on another device.
+    device = Browser(site.url)
     mail = site.smtp.wait_for_mail("reader@example.org", 2)[1]  # the welcome, after the join mail
     signin = next(link for link in links_in(mail) if "/signin/" in link)
     for method in ("HEAD", "GET", "GET"):  # a mail scanner opens it first; nothing is spent
         assert Browser(site.url).request(signin, method=method)[0] == 200
-    status, _, page = browser.request(signin)
+    status, _, page = device.request(signin)
     assert "Sign in" in page
     token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    status, headers, _ = browser.request(signin, {"csrf_token": token_field})
+    status, headers, _ = device.request(signin, {"csrf_token": token_field})
     assert status == 303 and headers["Location"].endswith("/account")
+    assert device.request("/account")[0] == 200
     status, headers, account = browser.request("/account")
     assert status == 200 and headers["Referrer-Policy"] == "no-referrer"
     feed_url = re.search(r"<code>(http[^<]+latest\.atom\?token=[^<]+)</code>", account).group(1)

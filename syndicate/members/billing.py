@@ -17,7 +17,7 @@ from .. import timeutil
 from ..extensions import db
 from ..models import Member, Signup, StripeEvent, Tier
 from ..writes import begin_private_write
-from . import signin, stripe_api
+from . import signin, stripe_api, webhooks
 from .service import has_access, normalise_email
 from .stripe_api import customer_id, price_ids
 
@@ -153,29 +153,30 @@ class Reading:
 
 
 def on_subscription(obj: dict, event: dict) -> Reading:
-    return Reading(subscription_id=obj.get("id"))
+    return Reading(subscription_id=webhooks.ref(obj, "id"))
 
 
 def on_checkout_completed(obj: dict, event: dict) -> Reading:
-    reading = Reading(email_hint=(obj.get("customer_details") or {}).get("email") or obj.get("customer_email"),
-                      subscription_id=obj.get("subscription"))
-    reference = obj.get("client_reference_id")
-    if reference and str(reference).isascii() and str(reference).isdigit() and len(str(reference)) < 12:
+    details = webhooks.mapping(obj, "customer_details")
+    reading = Reading(email_hint=webhooks.text(details, "email") or webhooks.text(obj, "customer_email"),
+                      subscription_id=webhooks.ref(obj, "subscription"))
+    reference, mode = webhooks.text(obj, "client_reference_id"), webhooks.text(obj, "mode")
+    # Another product's Checkout may carry any reference: only ours (a sign-up id) is looked up.
+    if reference and reference.isascii() and reference.isdigit() and len(reference) < 12:
         signup = db.session.get(Signup, int(reference))
         if signup is not None:
             reading.signup_id, reading.email_hint = signup.id, signup.email
         db.session.commit()
-    if obj.get("mode", "subscription") != "subscription":
+    if (mode or "subscription") != "subscription":
         reading.ignored, reading.subscription_id = "not a subscription checkout", None
     return reading
 
 
 def _invoice_subscription(invoice: dict) -> str | None:
-    subscription = invoice.get("subscription")
-    if subscription is None:  # newer API versions moved it
-        details = (invoice.get("parent") or {}).get("subscription_details") or {}
-        subscription = details.get("subscription")
-    return subscription.get("id") if isinstance(subscription, dict) else subscription
+    if invoice.get("subscription") is None:  # newer API versions moved it
+        details = webhooks.mapping(webhooks.mapping(invoice, "parent"), "subscription_details")
+        return webhooks.ref(details, "subscription")
+    return webhooks.ref(invoice, "subscription")
 
 
 def on_invoice_paid(obj: dict, event: dict) -> Reading:
@@ -183,8 +184,8 @@ def on_invoice_paid(obj: dict, event: dict) -> Reading:
 
 
 def on_invoice_failed(obj: dict, event: dict) -> Reading:
-    failed_at = datetime.fromtimestamp(event.get("created") or timeutil.now().timestamp(), timezone.utc)
-    return Reading(subscription_id=_invoice_subscription(obj), failed_at=failed_at)
+    subscription_id = _invoice_subscription(obj)
+    return Reading(subscription_id=subscription_id, failed_at=webhooks.moment(event, "created") or timeutil.now())
 
 
 HANDLERS = {
@@ -217,7 +218,9 @@ def _ask_stripe(reading: Reading) -> None:
 
 
 def handle_event(event: dict) -> Outcome:
-    """Apply one verified webhook event, once. Raises StripeUnavailable (answer 503: Stripe retries).
+    """Apply one event from webhooks.read, once.
+
+    Raises StripeUnavailable (answer 503: Stripe retries) or webhooks.BadEvent (400: retrying cannot help).
 
     Stripe is asked first, with no transaction open; then one short write applies
     the answer and records the event.
@@ -225,9 +228,10 @@ def handle_event(event: dict) -> Outcome:
     handler = HANDLERS.get(event.get("type"))
     if handler is None:
         return Outcome(ignored="an event type we do not use")
+    obj = webhooks.data_object(event)
     if _already_applied(event["id"]):
         return Outcome(ignored="already applied")
-    reading = handler(event["data"]["object"], event)
+    reading = handler(obj, event)
     try:
         _ask_stripe(reading)
     except stripe_api.StripeNotFound as exc:
@@ -235,11 +239,26 @@ def handle_event(event: dict) -> Outcome:
         log.warning("stripe event %s (%s) names a subscription Stripe does not know: %s",
                     event["id"], event.get("type"), exc)
         reading.ignored, reading.subscription = "Stripe does not know the subscription", None
+    return _write(reading, event)
+
+
+def apply_checkout(session: dict) -> Outcome:
+    """Apply a Checkout Session read from Stripe as its completed event would, without an event to record.
+
+    For /join/success, which may be reached before the webhook. Call outside any transaction: it asks Stripe.
+    """
+    reading = on_checkout_completed(session, {})
+    _ask_stripe(reading)
+    return _write(reading, None)
+
+
+def _write(reading: Reading, event: dict | None) -> Outcome:
+    """One short write: the sign-up completed, the subscription stored, and the event (if any) recorded once."""
     for attempt in (1, 2):
         outcome = Outcome(ignored=reading.ignored)
         begin_private_write()
         try:
-            if db.session.get(StripeEvent, event["id"]) is not None:
+            if event is not None and db.session.get(StripeEvent, event["id"]) is not None:
                 db.session.rollback()
                 return Outcome(ignored="already applied")
             if reading.signup_id is not None:
@@ -248,14 +267,15 @@ def handle_event(event: dict) -> Outcome:
             if reading.subscription is not None:
                 apply_subscription(reading.subscription, reading.read_at, outcome, email_hint=reading.email,
                                    failed_at=reading.failed_at)
-            db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
+            if event is not None:
+                db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
             db.session.commit()
             return outcome
         except IntegrityError:
             # The same event delivered in parallel won, or a parallel event made the same member first:
             # the second try finds it.
             db.session.rollback()
-            if attempt == 2 or _already_applied(event["id"]):
+            if attempt == 2 or (event is not None and _already_applied(event["id"])):
                 return Outcome(ignored="already applied")
         except Exception:
             db.session.rollback()

@@ -5,24 +5,21 @@ address it is. So /join only queues a request in the outbox, the same for any
 address; the outbox decides, when sending, whether the mail holds a link that
 continues to payment or (for an active member, who must not pay twice) a
 sign-in link. Opening the continue link changes nothing; its POST starts the
-Checkout Session.
+Checkout Session (members.checkout, which never makes a second one).
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
 
 from ..extensions import db
-from ..models import Signup, Tier
+from ..models import Tier
 from ..urls import absolute
 from ..writes import begin_private_write
-from . import mail, signin, stripe_api
+from . import mail, signin
 from .service import find, has_access, normalise_email
 from .tokens import JOIN_MAX_AGE, make_join_token, read_join_token
-
-log = logging.getLogger(__name__)
 
 UNAVAILABLE = "Payments cannot be taken right now. Please try again in a few minutes."
 
@@ -33,6 +30,8 @@ class JoinResult:
     errors: dict[str, str] = field(default_factory=dict)
     unavailable: bool = False
     already_member: bool = False
+    checkout_session_id: str | None = None
+    paid_session_id: str | None = None  # the address's Checkout is paid already: its success page, not another
 
 
 def _tier(tier_id: str) -> Tier | None:
@@ -94,46 +93,3 @@ def read_link(token: str) -> tuple[str, Tier] | None:
 
 def payments_unavailable() -> JoinResult:
     return JoinResult(errors={"form": UNAVAILABLE}, unavailable=True)
-
-
-def checkout(email: str, tier: Tier) -> JoinResult:
-    """Start Stripe Checkout for a mailed link's address, unless it has an active membership by now.
-
-    An active member is mailed a sign-in link instead of a second subscription.
-    Stripe is called with no transaction open: the sign-up is committed first
-    and completed after.
-    """
-    member = find(email)
-    if member is not None and has_access(member):
-        begin_private_write()
-        signin.queue_signin(email)
-        db.session.commit()
-        return JoinResult(already_member=True)
-
-    customer = member.stripe_customer_id if member else None
-    tier_id, price_id = tier.id, tier.price_id
-    begin_private_write()
-    signup = Signup(email=email, tier_id=tier_id)
-    db.session.add(signup)
-    db.session.flush()
-    signup_id = signup.id  # read before the commit: reading it after would open a transaction again
-    db.session.commit()
-
-    try:
-        session = stripe_api.create_checkout_session(
-            price_id=price_id,
-            email=email,
-            customer=customer,
-            reference=str(signup_id),
-            # Stripe fills in {CHECKOUT_SESSION_ID}; it must reach Stripe unencoded.
-            success_url=absolute("members.join_success") + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=absolute("members.join"),
-        )
-    except stripe_api.StripeUnavailable as exc:
-        log.warning("checkout could not start: %s", exc)
-        return payments_unavailable()
-
-    begin_private_write()
-    db.session.get(Signup, signup_id).checkout_session_id = session["id"]
-    db.session.commit()
-    return JoinResult(checkout_url=session["url"])

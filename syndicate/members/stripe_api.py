@@ -44,8 +44,12 @@ def _client() -> stripe.StripeClient:
     )
 
 
+class StripeConflict(StripeUnavailable):
+    """Stripe answered 409: another request with the same idempotency key is still running."""
+
+
 def _unavailable(exc: stripe.StripeError) -> StripeUnavailable:
-    kind = StripeNotFound if exc.http_status == 404 else StripeUnavailable
+    kind = {404: StripeNotFound, 409: StripeConflict}.get(exc.http_status, StripeUnavailable)
     return kind(f"{type(exc).__name__}: {exc.user_message or exc.code or 'error'}")
 
 
@@ -57,7 +61,8 @@ def _call(fn, *args, **kwargs) -> dict:
 
 
 def create_checkout_session(*, price_id: str, email: str | None, customer: str | None, reference: str,
-                            success_url: str, cancel_url: str) -> dict:
+                            success_url: str, cancel_url: str, idempotency_key: str) -> dict:
+    """A subscription Checkout; a repeat with the same idempotency key (within Stripe's day) gets the same session."""
     params = {
         "mode": "subscription",
         "line_items": [{"price": price_id, "quantity": 1}],
@@ -70,7 +75,16 @@ def create_checkout_session(*, price_id: str, email: str | None, customer: str |
         params["customer"] = customer
     else:
         params["customer_email"] = email
-    return _call(_client().v1.checkout.sessions.create, params)
+    return _call(_client().v1.checkout.sessions.create, params, {"idempotency_key": idempotency_key})
+
+
+def retrieve_checkout_session(session_id: str) -> dict:
+    return _call(_client().v1.checkout.sessions.retrieve, session_id)
+
+
+def expire_checkout_session(session_id: str) -> dict:
+    """Close an open Checkout so it can no longer be paid."""
+    return _call(_client().v1.checkout.sessions.expire, session_id)
 
 
 def create_portal_session(customer: str, return_url: str) -> dict:
@@ -102,10 +116,22 @@ def subscription_pages() -> Iterator[tuple[datetime, list[dict]]]:
         params = {**params, "starting_after": subscriptions[-1]["id"]}
 
 
-def construct_event(payload: bytes, signature: str) -> dict:
-    """Verify a webhook's Stripe-Signature on the raw body; ValueError or SignatureVerificationError if bad."""
-    event = stripe.Webhook.construct_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
-    return event.to_dict()
+class BadSignature(Exception):
+    """A webhook body whose Stripe-Signature does not verify (or is stale, or is no signature at all)."""
+
+
+def verified_body(payload: bytes, signature: str) -> str:
+    """The raw webhook body as text once its Stripe-Signature verifies; BadSignature otherwise.
+
+    Only verifies: parsing is the caller's, so a signed body of any shape is the caller's to refuse.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"],
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
+    except (stripe.SignatureVerificationError, ValueError, TypeError) as exc:
+        # ValueError: a body that is not UTF-8; TypeError: text compare_digest refuses.
+        raise BadSignature(type(exc).__name__) from None
+    return payload.decode("utf-8")
 
 
 def price_ids(subscription: dict) -> list[str]:

@@ -64,13 +64,20 @@ class Tier(db.Model):
 
 
 class Signup(db.Model):
-    """A sign-up sent to Stripe Checkout, referenced by the session's client_reference_id."""
+    """A sign-up sent to Stripe Checkout, referenced by the session's client_reference_id.
+
+    open_email is set while its Checkout may still be paid: unique, so an address has one at a time.
+    """
 
     __tablename__ = "signup"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     tier_id: Mapped[int] = mapped_column(ForeignKey("tier.id"))
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    open_email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # Sent with every request that creates this sign-up's Checkout: Stripe answers a repeat with the same session.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    checkout_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
