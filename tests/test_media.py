@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from conftest import SITE, TEST_DB_URL, close_app, make_config
+from test_edge import edge, fetch, until_hit  # noqa: F401  (edge: the nginx-in-front-of-gunicorn fixture)
 from syndicate import create_app
 from syndicate.extensions import db
 from syndicate.models import ImageRendition
@@ -511,3 +512,34 @@ def test_pillows_own_bomb_warning_is_an_error_even_with_a_generous_cap(app, clie
         response = upload(client, newsroom.headers, png_bomb(12000, 10000), filename="bomb.png")
     message = refusal(response, 413)
     assert "pixels" in message
+
+
+# --- through the edge (deploy/nginx.conf in front of gunicorn) ------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed")
+def test_a_photo_goes_up_through_the_edge_and_is_kept_there_for_a_year(edge, newsroom):
+    photo = io.BytesIO()
+    Image.frombytes("RGB", (1400, 1000), bytes(random_bytes(1400 * 1000 * 3))).save(photo, "JPEG", quality=95)
+    assert len(photo.getvalue()) > 1024 * 1024  # over the limit every other body has at the edge
+    boundary, body = encode_multipart({"alt": "Noise", "file": FileStorage(io.BytesIO(photo.getvalue()), "n.jpg")})
+    answer = fetch(edge.url, "/api/media", method="POST", body=body,
+                   headers={**newsroom.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert answer.status == 201, answer.body[:300]
+    url = json.loads(answer.body)["url"]
+    assert url.startswith(edge.url + "/media/")
+    path = url[len(edge.url):]
+
+    first = edge.get(path)
+    assert first.status == 200 and first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    hit = until_hit(edge, path)
+    assert hit.body == first.body and hit.headers["Cache-Control"] == first.headers["Cache-Control"]
+    for _ in range(5):
+        assert edge.get(path).cache == "HIT"
+    assert edge.origin.requests_for(path) == 1  # the origin served it once; the edge keeps it
+
+
+def random_bytes(n: int) -> bytes:
+    import random
+
+    return random.Random(16).randbytes(n)
