@@ -543,3 +543,11 @@ def random_bytes(n: int) -> bytes:
     import random
 
     return random.Random(16).randbytes(n)
+
+
+@pytest.mark.parametrize("name, value", [("MEDIA_MAX_BYTES", "20MB"), ("MEDIA_MAX_PIXELS", 0)])
+def test_media_limits_must_be_positive_integers(tmp_path, name, value):
+    from syndicate.config import ConfigError
+
+    with pytest.raises(ConfigError, match=f"SYNDICATE_{name}"):
+        create_app(make_config(f"sqlite:///{tmp_path}/x.sqlite", **{name: value}), instance_path=str(tmp_path / "i"))
