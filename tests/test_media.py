@@ -551,3 +551,40 @@ def test_media_limits_must_be_positive_integers(tmp_path, name, value):
 
     with pytest.raises(ConfigError, match=f"SYNDICATE_{name}"):
         create_app(make_config(f"sqlite:///{tmp_path}/x.sqlite", **{name: value}), instance_path=str(tmp_path / "i"))
+
+
+def _seeds() -> list[bytes]:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    seeds = [encoded("JPEG", (64, 48)), encoded("PNG", (64, 48)), encoded("WEBP", (64, 48)),
+             hostile_jpeg(120, 90), hostile_png()]
+    if pillow_heif.libheif_info().get("HEIF"):
+        seeds.append(encoded("HEIF", (64, 48)))
+    return seeds
+
+
+def test_damaged_files_are_always_a_4xx_never_an_exception():
+    """Bytes changed, cut or repeated anywhere in each kind of file: a size list or a reasoned 4xx."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from syndicate.media.process import Unusable, process
+
+    seeds = _seeds()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(range(len(seeds))), st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1,
+           max_size=8)), min_size=1, max_size=4), st.integers(0, 10**6))
+    def damaged(which, changes, cut):
+        data = bytearray(seeds[which])
+        for at, junk in changes:
+            at %= len(data)
+            data[at:at + len(junk)] = junk
+        data = bytes(data[:max(1, cut % (len(data) + 1))])
+        try:
+            kept = process(data, 40_000_000)
+        except Unusable as exc:
+            assert 400 <= exc.status < 500 and exc.reason
+        else:
+            assert kept and all(r.data for r in kept)
+
+    damaged()

@@ -62,6 +62,7 @@ def process(data: bytes, max_pixels: int) -> list[Rendition]:
     register_heif()
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that: here every bomb is refused.
+        # (The filter is process-wide while it lasts; the header check in _decode comes first.)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             pixels = _decode(data, max_pixels)
