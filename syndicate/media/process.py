@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import io
 import struct
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -60,23 +59,19 @@ def register_heif() -> None:
 def process(data: bytes, max_pixels: int) -> list[Rendition]:
     """Decode an upload within `max_pixels` and return its sizes, narrowest first, without any metadata."""
     register_heif()
-    with warnings.catch_warnings():
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that: here every bomb is refused.
-        # (The filter is process-wide while it lasts; the header check in _decode comes first.)
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            pixels = _decode(data, max_pixels)
-        except Unusable:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise Unusable(413, "The image has too many pixels to decode safely.") from None
-        except UnidentifiedImageError:
-            raise Unusable(415, "The file is not a JPEG, PNG, WebP or HEIC image.") from None
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error):
-            # Pillow reports broken and truncated files through any of these, depending on the format.
-            raise Unusable(422, "The image is damaged or incomplete and cannot be decoded.") from None
-        except MemoryError:
-            raise Unusable(413, "The image is too large to decode.") from None
+    try:
+        pixels = _decode(data, max_pixels)
+    except Unusable:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Unusable(413, "The image has too many pixels to decode safely.") from None
+    except UnidentifiedImageError:
+        raise Unusable(415, "The file is not a JPEG, PNG, WebP or HEIC image.") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error):
+        # Pillow reports broken and truncated files through any of these, depending on the format.
+        raise Unusable(422, "The image is damaged or incomplete and cannot be decoded.") from None
+    except MemoryError:
+        raise Unusable(413, "The image is too large to decode.") from None
     return [_encode(pixels if width == pixels.width else _resize(pixels, width)) for width in widths(pixels.width)]
 
 
@@ -91,6 +86,9 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
     width, height = img.size  # from the header: nothing is decoded yet
     if width < 1 or height < 1:
         raise Unusable(422, "The image has no pixels.")
+    # Pillow only warns between its own MAX_IMAGE_PIXELS and twice that: its limit caps ours too, so
+    # every bomb is refused here without touching the (process-wide, thread-unsafe) warning filters.
+    max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
     if width * height > max_pixels:
         raise Unusable(413, f"The image is {width}×{height} pixels; the limit is "
                             f"{max_pixels / 1_000_000:g} megapixels.")
