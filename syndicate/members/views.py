@@ -4,15 +4,16 @@ from __future__ import annotations
 import logging
 
 import stripe
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from .. import sessions
 from ..errors import APIError
 from ..extensions import csrf, db, limiter
 from ..metrics import WEBHOOKS
 from ..models import Member, Tier
 from ..urls import absolute
 from . import billing, bp, join as joining, signin, stripe_api
-from .auth import mark_signed_in, mark_signed_out
+from .auth import account_member_id
 from .service import all_tiers, has_access, replace_token
 
 log = logging.getLogger(__name__)
@@ -109,19 +110,15 @@ def signin_use(token: str):
     if member is None:
         return _no_referrer(current_app.make_response(
             (render_template("members/signin_link.html", member=None, token=token), 400)))
-    session.clear()  # a fresh session for the signed-in person
-    session["member_id"], session["member_v"] = member.id, member.token_version
-    session.permanent = True
-    return _no_referrer(mark_signed_in(redirect(url_for("members.account"), code=303)))
+    # A new member session: an editor's beside it, and the CSRF secret, stay as they are.
+    sessions.start("member", member.id, member.token_version)
+    return _no_referrer(redirect(url_for("members.account"), code=303))
 
 
 def _signed_in_member() -> Member:
-    member_id = session.get("member_id")
-    member = db.session.get(Member, member_id) if member_id else None
-    if member is None or member.token_version != session.get("member_v"):
-        # Only the sign-in goes: the CSRF token of a form open in another tab must survive.
-        session.pop("member_id", None)
-        session.pop("member_v", None)
+    member_id = account_member_id()
+    member = db.session.get(Member, member_id) if member_id is not None else None
+    if member is None:
         abort(redirect(url_for("members.signin_form")))
     return member
 
@@ -143,8 +140,8 @@ def account_new_token():
     if request.form.get("confirm") != "yes":
         flash("Nothing changed: tick the box to confirm that your old feed addresses should stop working.")
         return redirect(url_for("members.account", _anchor="new-addresses"), code=303)
-    replace_token(member)
-    session["member_v"] = member.token_version
+    replace_token(member)  # ends every session of the member's, this one too: it starts afresh
+    sessions.start("member", member.id, member.token_version)
     flash("Your feed addresses are new. The old ones no longer work: update your feed reader.")
     return redirect(url_for("members.account"), code=303)
 
@@ -164,8 +161,8 @@ def account_billing():
 
 @bp.post("/account/signout")
 def account_signout():
-    session.clear()
-    return mark_signed_out(redirect(url_for("content.home"), code=303))
+    sessions.end("member")  # the member's alone: a desk session in this browser stays
+    return redirect(url_for("content.home"), code=303)
 
 
 @bp.post("/stripe/webhook")
