@@ -81,6 +81,8 @@ def subject(purpose: str) -> tuple[int, int] | None:
 def forget(purpose: str) -> None:
     """Drop a session the server no longer honours from this browser (its row is left to expire)."""
     session.pop(KEYS[purpose], None)
+    if not any(key in session for key in KEYS.values()):
+        session.permanent = False  # what is left (a CSRF secret) lasts no longer than the browser's session
     g.setdefault("signed_in_sessions", {})[purpose] = None
     _mark_later()
 

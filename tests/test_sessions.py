@@ -127,6 +127,7 @@ def test_a_members_and_an_editors_sessions_in_one_browser_are_independent(app, c
     signed_out = member_signout(client)  # the last session ends: so does the marker
     assert signed_out.status_code == 303 and marker(signed_out)["max-age"] == "0"
     assert client.get_cookie("signed_in") is None
+    assert client.get_cookie("session").expires is None  # what is left, a CSRF secret, ends with the browser
 
 
 def test_signing_in_as_a_member_keeps_a_form_open_in_another_tab_valid(app, client, runner):
