@@ -121,6 +121,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not cfg.get("SESSION_COOKIE_SAMESITE"):
         cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_HTTPONLY"] = True
+    # A sign-in lasts PERMANENT_SESSION_LIFETIME from sign-in, held on the server (syndicate.sessions):
+    # re-sending the cookie on every response would only seem to extend it.
+    cfg["SESSION_REFRESH_EACH_REQUEST"] = False
     if cfg["ENV"] == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import delete, or_
 
 from .extensions import db
-from .models import FeedNetwork, OutboxMail, Signup, UsedSigninLink
+from .models import FeedNetwork, OutboxMail, SignedInSession, Signup, UsedSigninLink
 from .writes import begin_private_write
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,13 @@ def purge_abandoned_signups(now: datetime, kept: timedelta) -> int:
     return _delete(delete(Signup).where(Signup.completed_at.is_(None), Signup.created_at < now - kept))
 
 
-PURGES: list[Purge] = [purge_outbox, purge_feed_networks, purge_used_links, purge_abandoned_signups]
+def purge_expired_sessions(now: datetime, kept: timedelta) -> int:
+    """Members' and editors' sign-ins past their expiry (signing out deletes the row at once)."""
+    return _delete(delete(SignedInSession).where(SignedInSession.expires_at <= now))
+
+
+PURGES: list[Purge] = [purge_outbox, purge_feed_networks, purge_used_links, purge_abandoned_signups,
+                       purge_expired_sessions]
 
 
 def purge_all(now: datetime) -> dict[str, int]:

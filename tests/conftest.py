@@ -184,16 +184,22 @@ def member_token(runner, email="reader@example.org", *extra) -> str:
 
 
 def sign_in(client, runner, email="reader@example.org") -> None:
-    """A browser session as /signin/<token> leaves it (the member's id and token version)."""
+    """Sign a browser in as a member does: the mailed link's page, then its button (a session on the server)."""
+    import re
+
+    from syndicate.members.tokens import make_signin_token
+
     member_token(runner, email)
     from syndicate.extensions import db
     from syndicate.models import Member
 
     with client.application.app_context():
-        member = db.session.scalar(db.select(Member).where(Member.email == email))
-        ids = member.id, member.token_version
-    with client.session_transaction() as session:
-        session["member_id"], session["member_v"] = ids
+        link = "/signin/" + make_signin_token(db.session.scalar(db.select(Member.id).where(Member.email == email)),
+                                              "signin")
+    page = client.get(link).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(link, data={"csrf_token": csrf})
+    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 # --- membership: localstripe, the Checkout stand-in, SMTP and the app served over HTTP -------------

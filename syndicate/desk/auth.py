@@ -1,31 +1,29 @@
 """Editors at the desk: mailed single-use sign-in links, and the desk session checked on every request.
 
-The desk session lives in its own keys (editor_id, editor_v) beside a member's,
-so one never stands for the other. editor_v is the editor's session_version:
-`syndicate editors revoke` raises it, which ends every desk session (and every
-unused sign-in link) on its next request.
+The desk session is a server-side session of its own purpose (syndicate.sessions)
+beside a member's, so one never stands for the other and each ends alone. It
+remembers the editor's session_version: `syndicate editors revoke` deletes the
+editor's sessions and raises it, which also ends every unused sign-in link.
 """
 from __future__ import annotations
 
 import secrets
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import timeutil
+from .. import sessions, timeutil
 from ..extensions import db
 from ..members import mail
-from ..members.auth import mark_signed_in, mark_signed_out
 from ..members.service import normalise_email
 from ..models import Editor, UsedSigninLink
 from ..urls import absolute
-from ..writes import begin_write
+from ..writes import begin_private_write
 
 PURPOSE = "syndicate.desk-signin"
 MAX_AGE = 30 * 60
-SESSION_KEYS = ("editor_id", "editor_v")
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -59,16 +57,26 @@ def _active(editor_id: int, version) -> Editor | None:
 
 
 def send_link(email: str) -> None:
-    """Mail a sign-in link if the address is an active editor's; the caller answers the same either way."""
-    address = (normalise_email(email) or "").lower()
-    editor = db.session.scalar(select(Editor).where(Editor.email == address)) if address else None
-    if editor is None or editor.revoked_at is not None:
+    """Queue a desk sign-in request for any well-formed address: the same work whether or not it is an editor's.
+
+    The outbox looks the address up when sending (signin_mail), outside the request, so
+    neither the answer nor its timing says who is an editor.
+    """
+    address = normalise_email(email)
+    if address is None:
         return
+    mail.request_desk_signin(address)
+    db.session.commit()
+
+
+def signin_mail(email: str) -> tuple[str, str, str] | None:
+    """(to, subject, body) of the desk sign-in mail for an address, or None if it is no active editor's."""
+    editor = db.session.scalar(select(Editor).where(Editor.email == email.lower()))
+    if editor is None or editor.revoked_at is not None:
+        return None
     url = absolute("desk.signin_link", token=make_token(editor))
     body = render_template("desk/mail/signin.txt", editor=editor, signin_url=url)
-    to = editor.email
-    db.session.rollback()  # no transaction stays open while the mail goes out
-    mail.send(to, f"Sign in to the desk of {current_app.config['SITE_NAME']}", body)
+    return editor.email, f"Sign in to the desk of {current_app.config['SITE_NAME']}", body
 
 
 def peek(token: str) -> Editor | None:
@@ -84,7 +92,8 @@ def use(token: str) -> Editor | None:
     claim = read_token(token)
     if claim is None:
         return None
-    begin_write()
+    # The nonce's primary key makes the link single-use: no content lock is needed, nor taken.
+    begin_private_write()
     editor = _active(claim[0], claim[1])
     if editor is None:
         db.session.rollback()
@@ -99,32 +108,21 @@ def use(token: str) -> Editor | None:
 
 
 def open_session(editor: Editor) -> None:
-    """Sign the editor in, leaving a member's keys (and the CSRF secret) in the session alone."""
-    session["editor_id"], session["editor_v"] = editor.id, editor.session_version
-    session.permanent = True
+    """Sign the editor in, leaving a member's session (and the CSRF secret) in this browser alone."""
+    sessions.start("editor", editor.id, editor.session_version)
 
 
 def close_session() -> None:
-    for key in SESSION_KEYS:
-        session.pop(key, None)
+    """Sign this browser out of the desk: the session row goes, a member's session stays."""
+    sessions.end("editor")
 
 
 def current_editor() -> Editor | None:
-    """The editor this session belongs to, if it is still valid; one primary-key read."""
-    editor_id = session.get("editor_id")
-    if not isinstance(editor_id, int) or isinstance(editor_id, bool):
+    """The editor this session belongs to, if the server still holds it and the editor is not revoked."""
+    held = sessions.subject("editor")
+    if held is None:
         return None
-    editor = _active(editor_id, session.get("editor_v"))
+    editor = _active(*held)
     if editor is None:
-        close_session()
+        sessions.forget("editor")
     return editor
-
-
-def set_marker(response) -> None:
-    mark_signed_in(response)
-
-
-def clear_marker(response) -> None:
-    # A member signed in on the same browser keeps the marker: their pages must still bypass shared caches.
-    if not session.get("member_id"):
-        mark_signed_out(response)

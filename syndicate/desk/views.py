@@ -69,17 +69,13 @@ def signin_use(token: str):
     if editor is None:
         return render_template("desk/signin_link.html", who=None, token=token), 400
     auth.open_session(editor)
-    response = redirect(url_for("desk.home"), code=303)
-    auth.set_marker(response)
-    return response
+    return redirect(url_for("desk.home"), code=303)
 
 
 @bp.post("/signout")
 def signout():
     auth.close_session()
-    response = redirect(url_for("desk.signin_form"), code=303)
-    auth.clear_marker(response)
-    return response
+    return redirect(url_for("desk.signin_form"), code=303)
 
 
 # ---------------------------------------------------------------- the live day

@@ -7,7 +7,7 @@ import secrets
 from flask import g, request
 from sqlalchemy import select
 
-from .. import timeutil
+from .. import sessions, timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import Editor
@@ -32,6 +32,7 @@ def revoke_editor(name: str) -> Editor | None:
         return None
     editor.revoked_at = editor.revoked_at or timeutil.now()
     editor.session_version = editor.session_version + 1
+    sessions.end_all("editor", editor.id)
     db.session.commit()
     return editor
 

@@ -1,9 +1,9 @@
 """How a request proves membership: a feed token (?token= or Bearer), or a signed-in session."""
 from __future__ import annotations
 
-from flask import current_app, g, request, session
+from flask import current_app, g, request
 
-from .. import timeutil
+from .. import sessions, timeutil
 from ..access import ANONYMOUS, Reader, membership_open
 from ..content import pulse
 from . import networks
@@ -50,20 +50,41 @@ def current_reader(tokens: bool = False) -> Reader:
     token, in_url = presented_token(request) if tokens else (None, False)
     if token:
         reader = reader_for_token(token, in_url, request.remote_addr)
-    elif session.get("member_id"):
-        member_id = session["member_id"]
-        if isinstance(member_id, int) and _standing_ok(member_id, session.get("member_v")):
+    else:
+        member_id = signed_in_member_id()
+        if member_id is not None:
             reader = Reader(member_id=member_id)
     g.reader = reader
     return reader
 
 
 def signed_in_member_id() -> int | None:
-    """The member whose session this is, if it still stands (whatever the request's URL carries)."""
-    member_id = session.get("member_id")
-    if isinstance(member_id, int) and _standing_ok(member_id, session.get("member_v")):
-        return member_id
+    """The member whose session this is, if it still proves membership (whatever the request's URL carries)."""
+    held = _session_member()
+    if held is not None and _standing_ok(*held):
+        return held[0]
     return None
+
+
+def account_member_id() -> int | None:
+    """The member signed in on this browser, lapsed or not: a lapsed member still reaches /account to renew."""
+    held = _session_member()
+    return None if held is None else held[0]
+
+
+def _session_member() -> tuple[int, int] | None:
+    """(member id, token version) of this browser's member session, while the server still holds it.
+
+    A new token (or a deleted member) ends it, even one signed in while the token was being replaced.
+    """
+    held = sessions.subject("member")
+    if held is None:
+        return None
+    standing = pulse.read(held[0]).member
+    if standing is None or standing.token_version != held[1]:
+        sessions.forget("member")
+        return None
+    return held
 
 
 def is_personal(reader: Reader) -> bool:
@@ -83,21 +104,3 @@ def _standing_ok(member_id: int, token_version) -> bool:
         and membership_open(standing.status, standing.comp_until, standing.past_due_since, timeutil.today(),
                             timeutil.now(), current_app.config["GRACE_DAYS"])
     )
-
-
-# Not a secret and proves nothing: it tells a front proxy (deploy/nginx.conf) to pass this
-# browser's requests through rather than answer them from its shared cache. The session cookie
-# cannot serve for that, since anyone who only opened a form holds one for its CSRF secret.
-SIGNED_IN_COOKIE = "signed_in"
-
-
-def mark_signed_in(response):
-    config = current_app.config
-    response.set_cookie(SIGNED_IN_COOKIE, "1", max_age=config["PERMANENT_SESSION_LIFETIME"], httponly=True,
-                        samesite="Lax", secure=config["ENV"] == "production")
-    return response
-
-
-def mark_signed_out(response):
-    response.delete_cookie(SIGNED_IN_COOKIE, httponly=True, samesite="Lax")
-    return response

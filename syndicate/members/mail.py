@@ -30,6 +30,11 @@ def request_signin(email: str) -> None:
     _queue(OutboxMail(kind="signin", to_addr=email))
 
 
+def request_desk_signin(email: str) -> None:
+    """Queue a desk sign-in request for any address: the outbox mails a link only if it is an editor's."""
+    _queue(OutboxMail(kind="desk_signin", to_addr=email))
+
+
 def request_join(email: str, tier_id: int) -> None:
     """Queue a join request (the tier's id waits in the body): the outbox decides what the mail says.
 

@@ -132,10 +132,16 @@ def deliver(row_id: int) -> str:
 
 def _resolve(row: OutboxMail) -> bool:
     """Turn a sign-in or join request into the mail it is owed; False when none is owed."""
+    from ..desk.auth import signin_mail as desk_signin_mail
     from .join import join_mail
     from .signin import signin_mail
 
-    mail = join_mail(row.to_addr, row.body) if row.kind == "join" else signin_mail(row.to_addr)
+    if row.kind == "join":
+        mail = join_mail(row.to_addr, row.body)
+    elif row.kind == "desk_signin":
+        mail = desk_signin_mail(row.to_addr)
+    else:
+        mail = signin_mail(row.to_addr)
     if mail is None:
         return False
     row.kind, row.to_addr, row.subject, row.body = "mail", *mail

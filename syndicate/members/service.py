@@ -7,7 +7,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from .. import timeutil
+from .. import sessions, timeutil
 from ..access import membership_open
 from ..extensions import db
 from ..models import Member, Tier
@@ -52,9 +52,10 @@ def comp(email: str, until: date | None) -> Member:
 
 
 def replace_token(member: Member) -> str:
-    """Issue a new feed token; every earlier one stops working at once."""
+    """Issue a new feed token; every earlier one, and every session of the member's, stops working at once."""
     begin_private_write()
     member.token_version += 1
+    sessions.end_all("member", member.id)
     db.session.commit()
     return feed_token(member)
 

@@ -5,13 +5,14 @@ import logging
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
+from .. import sessions
 from ..errors import APIError
 from ..extensions import csrf, db, limiter
 from ..metrics import WEBHOOKS
 from ..models import Member, Tier
 from ..urls import absolute
 from . import billing, bp, checkout as checkouts, join as joining, signin, stripe_api, webhooks
-from .auth import mark_signed_in, mark_signed_out
+from .auth import account_member_id
 from .service import all_tiers, has_access, replace_token
 
 log = logging.getLogger(__name__)
@@ -81,14 +82,6 @@ def join_checkout():
 CHECKOUT_KEY = "checkout"  # the Flask session's record of the Checkout this browser started
 
 
-def _start_member_session(member: Member, response):
-    """Sign this browser in as a member: a fresh session, as a used sign-in link opens."""
-    session.clear()
-    session["member_id"], session["member_v"] = member.id, member.token_version
-    session.permanent = True
-    return mark_signed_in(response)
-
-
 @bp.get("/join/success")
 def join_success():
     # The session_id in the URL proves nothing (it can be shared); the browser that started the Checkout
@@ -97,9 +90,10 @@ def join_success():
     started = bool(session_id) and session.get(CHECKOUT_KEY) == session_id
     member = checkouts.paid_member(session_id) if started else None
     if member is not None:
-        response = _start_member_session(member, redirect(url_for("members.account"), code=303))
-        flash("Thank you. Your membership is active and this browser is signed in.")  # after the fresh session
-        return _no_referrer(response)
+        sessions.start("member", member.id, member.token_version)
+        session.pop(CHECKOUT_KEY, None)
+        flash("Thank you. Your membership is active and this browser is signed in.")
+        return _no_referrer(redirect(url_for("members.account"), code=303))
     return _no_referrer(current_app.make_response(render_template("members/join_success.html", pending=started)))
 
 
@@ -131,19 +125,15 @@ def signin_use(token: str):
     if member is None:
         return _no_referrer(current_app.make_response(
             (render_template("members/signin_link.html", member=None, token=token), 400)))
-    session.clear()  # a fresh session for the signed-in person
-    session["member_id"], session["member_v"] = member.id, member.token_version
-    session.permanent = True
-    return _no_referrer(mark_signed_in(redirect(url_for("members.account"), code=303)))
+    # A new member session: an editor's beside it, and the CSRF secret, stay as they are.
+    sessions.start("member", member.id, member.token_version)
+    return _no_referrer(redirect(url_for("members.account"), code=303))
 
 
 def _signed_in_member() -> Member:
-    member_id = session.get("member_id")
-    member = db.session.get(Member, member_id) if member_id else None
-    if member is None or member.token_version != session.get("member_v"):
-        # Only the sign-in goes: the CSRF token of a form open in another tab must survive.
-        session.pop("member_id", None)
-        session.pop("member_v", None)
+    member_id = account_member_id()
+    member = db.session.get(Member, member_id) if member_id is not None else None
+    if member is None:
         abort(redirect(url_for("members.signin_form")))
     return member
 
@@ -165,8 +155,8 @@ def account_new_token():
     if request.form.get("confirm") != "yes":
         flash("Nothing changed: tick the box to confirm that your old feed addresses should stop working.")
         return redirect(url_for("members.account", _anchor="new-addresses"), code=303)
-    replace_token(member)
-    session["member_v"] = member.token_version
+    replace_token(member)  # ends every session of the member's, this one too: it starts afresh
+    sessions.start("member", member.id, member.token_version)
     flash("Your feed addresses are new. The old ones no longer work: update your feed reader.")
     return redirect(url_for("members.account"), code=303)
 
@@ -186,8 +176,8 @@ def account_billing():
 
 @bp.post("/account/signout")
 def account_signout():
-    session.clear()
-    return mark_signed_out(redirect(url_for("content.home"), code=303))
+    sessions.end("member")  # the member's alone: a desk session in this browser stays
+    return redirect(url_for("content.home"), code=303)
 
 
 @bp.post("/stripe/webhook")

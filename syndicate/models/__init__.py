@@ -4,11 +4,12 @@ from .editorial import EditorialLog, IdempotentRequest
 from .people import Editor, FeedNetwork, Member, Partner, PartnerPull, Signup, StripeEvent, Tier, UsedSigninLink
 from .outbox import OutboxMail
 from .media import Image, ImageRendition
+from .sessions import SignedInSession
 
 __all__ = [
     "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story", "SyndicationChange",
     "Editor", "FeedNetwork", "Member", "Partner", "PartnerPull", "Signup", "StripeEvent", "Tier", "UsedSigninLink",
     "EditorialLog", "IdempotentRequest",
-    "OutboxMail",
+    "OutboxMail", "SignedInSession",
     "Image", "ImageRendition",
 ]

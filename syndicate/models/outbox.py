@@ -11,7 +11,7 @@ from .types import UTCDateTime, utcnow
 
 
 class OutboxMail(db.Model):
-    """One message to send, or (kind "signin", "join") one request to resolve into a message when sending.
+    """One message to send, or (kind "signin", "desk_signin", "join") a request to resolve into one when sending.
 
     state: pending while it waits. A message that has left, has been given up, or
     turns out to be owed to nobody (a sign-in request for an address that is no
