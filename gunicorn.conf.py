@@ -43,3 +43,12 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# Worker model. A request that waits on another service (Stripe, for up to STRIPE_TIMEOUT) holds one
+# thread, not a whole worker: with sync workers, two hung Stripe calls held both workers and editors
+# and readers queued behind them (benchmarks/hung_stripe.py measures both). The threads of a worker
+# share its per-process state, which is locked where it changes: the document cache, the content
+# snapshot, the outbox sender, the WebSub publisher, Flask-Limiter's memory storage, prometheus_client.
+worker_class = "gthread"
+threads = 4

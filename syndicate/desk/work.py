@@ -116,9 +116,13 @@ def withdraw(editor: Editor, entry: Entry, w: Withdrawal, key: str, print_: str)
 
 
 def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: str, print_: str) -> dict:
+    """Open the next day of a live blog; when another tab or editor opened it already, land on that one."""
     proposal = days.propose(story)
     if not days.can_start(proposal):
         raise APIError(409, "The next day starts at midnight, newsroom time.", code="too_early")
+    started = _started(proposal)
+    if started is not None:
+        return started
 
     def action():
         new = service.create_story(
@@ -129,8 +133,23 @@ def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: 
             story.series = proposal.series
         return 303, {"location": url_for("desk.story", slug=new.slug)}
 
-    _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+    try:
+        _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+    except APIError as exc:
+        # Two tabs sent at once: the other one's day was saved while this one waited for the lock.
+        started = _started(proposal) if exc.code == 409 else None
+        if started is None:
+            raise
+        return started
     return body
+
+
+def _started(proposal: days.NextDay) -> dict | None:
+    """Where to go when the proposed day of the series exists already."""
+    existing = service.live_day_of(proposal.series, proposal.day)
+    if existing is None:
+        return None
+    return {"location": url_for("desk.story", slug=existing.slug), "existing": True}
 
 
 def current_etag(entry: Entry) -> str:
