@@ -119,9 +119,11 @@ class Gunicorn:
 
     `env` is laid over os.environ; SYNDICATE_SITE_URL defaults to the server's own address.
     The access and error logs go to `log_dir` (a new temporary directory when not given).
+    `args` are more gunicorn options, which win over gunicorn.conf.py (e.g. ("-k", "sync")).
     """
 
-    def __init__(self, env: dict, workers: int = 2, *, log_dir: Path | None = None, timeout: float = 30.0):
+    def __init__(self, env: dict, workers: int = 2, *, log_dir: Path | None = None, timeout: float = 30.0,
+                 args: tuple[str, ...] = ()):
         import tempfile
 
         self.port = free_port()
@@ -132,6 +134,7 @@ class Gunicorn:
         self.access_log = log_dir / f"access-{self.port}.log"
         self.error_log = log_dir / f"error-{self.port}.log"
         self.timeout = timeout
+        self.args = tuple(args)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -147,7 +150,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "--access-logfile", str(self.access_log), "--error-logfile", str(self.error_log),
-             "--graceful-timeout", "2", "wsgi:app"],
+             "--graceful-timeout", "2", *self.args, "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
