@@ -51,7 +51,7 @@ class Region(db.Model):
 class Story(db.Model):
     __tablename__ = "story"
     # One live day per series and date: two editors (or two tabs) starting the same next day get one.
-    __table_args__ = (UniqueConstraint("series", "live_day", name="uq_story_series_live_day"),)
+    __table_args__ = (Index("uq_story_series_live_day", "series", "live_day", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(300))

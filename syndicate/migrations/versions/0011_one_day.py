@@ -53,14 +53,13 @@ def upgrade():
             bind.execute(write, updates)
         last = rows[-1][0]
 
-    with op.batch_alter_table('story', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_story_series_live_day', ['series', 'live_day'])
+    # A unique index, not a constraint: on SQLite a constraint means copying the story table, and
+    # dropping the old copy would cascade to every entry.
+    op.create_index('uq_story_series_live_day', 'story', ['series', 'live_day'], unique=True)
 
 
 def downgrade():
-    with op.batch_alter_table('story', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_story_series_live_day', type_='unique')
-        batch_op.drop_column('live_day')
-
-    with op.batch_alter_table('idempotent_request', schema=None) as batch_op:
-        batch_op.drop_column('headers')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), for the same reason: no copy of the story table.
+    op.drop_index('uq_story_series_live_day', 'story')
+    op.drop_column('story', 'live_day')
+    op.drop_column('idempotent_request', 'headers')
