@@ -120,9 +120,6 @@ def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: 
     proposal = days.propose(story)
     if not days.can_start(proposal):
         raise APIError(409, "The next day starts at midnight, newsroom time.", code="too_early")
-    started = _started(proposal)
-    if started is not None:
-        return started
 
     def action():
         new = service.create_story(
@@ -136,7 +133,9 @@ def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: 
     try:
         _, body, _ = idempotency.run_once(editor.id, key, print_, action)
     except APIError as exc:
-        # Two tabs sent at once: the other one's day was saved while this one waited for the lock.
+        # The day exists (the series allows one per date): another tab or editor started it, before
+        # this form was sent or while it waited for the write lock. A resend of this same form is
+        # answered by run_once before this point.
         started = _started(proposal) if exc.code == 409 else None
         if started is None:
             raise
