@@ -76,3 +76,11 @@ def child_exit(server, worker):
 # Headers only a trusted front proxy may set, mapped into the environ: none. gunicorn's default takes
 # SCRIPT_NAME from any client on 127.0.0.1, which put its prefix into every link of the cached pages.
 forwarder_headers = ""
+
+# Worker model. A request that waits on another service (Stripe, for up to STRIPE_TIMEOUT) holds one
+# thread, not a whole worker: with sync workers, two hung Stripe calls held both workers and editors
+# and readers queued behind them (benchmarks/hung_stripe.py measures both). The threads of a worker
+# share its per-process state, which is locked where it changes: the document cache, the content
+# snapshot, the outbox sender, the WebSub publisher, Flask-Limiter's memory storage, prometheus_client.
+worker_class = "gthread"
+threads = 4

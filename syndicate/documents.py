@@ -73,13 +73,16 @@ class DocumentCache:
         """The document for a key at a content version, made (outside the lock) if it is not kept yet.
 
         Whatever `make` raises (a 404, a 401 for members) goes to the caller and nothing is kept.
+        The version only moves forward: a request that read the version before a change, and
+        reaches the cache after a newer request did, is answered by `make` alone and keeps nothing,
+        so it never empties a cache that is already at the newer version.
         """
         with self.lock:
-            if version != self.version:
+            if self.version is None or version > self.version:
                 self.items.clear()
                 self.bytes = 0
                 self.version = version
-            hit = self.items.get(key)
+            hit = self.items.get(key) if version == self.version else None
             if hit is not None:
                 self.items.move_to_end(key)
                 self.hits += 1

@@ -120,10 +120,11 @@ class Gunicorn:
     `env` is laid over os.environ; SYNDICATE_SITE_URL defaults to the server's own address.
     The access and error logs go to `log_dir` (a new temporary directory when not given).
     `app` names another WSGI app (a module in tests/), served under the same gunicorn.conf.py.
+    `args` are more gunicorn options, which win over gunicorn.conf.py (e.g. ("-k", "sync")).
     """
 
     def __init__(self, env: dict, workers: int = 2, *, log_dir: Path | None = None, timeout: float = 30.0,
-                 app: str = "wsgi:app"):
+                 app: str = "wsgi:app", args: tuple[str, ...] = ()):
         import tempfile
 
         self.port = free_port()
@@ -135,6 +136,7 @@ class Gunicorn:
         self.error_log = log_dir / f"error-{self.port}.log"
         self.timeout = timeout
         self.app = app
+        self.args = tuple(args)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -150,7 +152,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "--access-logfile", str(self.access_log), "--error-logfile", str(self.error_log),
-             "--graceful-timeout", "2", "--pythonpath", str(ROOT / "tests"), self.app],
+             "--graceful-timeout", "2", "--pythonpath", str(ROOT / "tests"), *self.args, self.app],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:

@@ -71,6 +71,14 @@ def test_edit_with_correction_is_dated_by_the_server(client, newsroom):
     assert "The toll was misreported as 12." in page
 
 
+def test_an_instant_past_the_calendars_end_is_refused(newsroom):
+    newsroom.story(title="S", slug="s")
+    entry = newsroom.entry("s", headline="H")
+    response = newsroom.patch(entry["id"], embargo_until="9999-12-31T23:59:59Z")
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == {"embargo_until": "is too far in the future"}
+
+
 def test_withdraw(client, newsroom):
     newsroom.story(title="S", slug="s")
     entry = newsroom.entry("s", headline="Shelter address")

@@ -316,6 +316,78 @@ def test_start_the_next_day(desk, newsroom, live):
     assert desk.client.get("/desk/").location == f"/desk/stories/{new_slug}"
 
 
+def next_day_form(live: str) -> dict:
+    today = datetime.now(TBILISI).date()
+    return {"title": f"Live updates: Day 40 of the war, {today.day} {today.strftime('%B %Y')}",
+            "summary": "The day as it unfolded."}
+
+
+def series_days(newsroom, slug: str) -> set[str]:
+    """The live days a day's public page links to, and itself: its whole series."""
+    page = newsroom.client.get(f"/stories/{slug}").get_data(as_text=True)
+    return {slug, *re.findall(r'href="/stories/(live-[0-9-]+)"', page)}
+
+
+def test_a_second_tab_starting_the_same_day_lands_on_it(desk, newsroom, live):
+    """Two tabs opened "start the next day"; the second is sent after the first opened it."""
+    path = f"/desk/stories/{live}/next"
+    first_tab, second_tab = form_values(desk.get(path)), form_values(desk.get(path))
+    assert first_tab["idempotency_key"] != second_tab["idempotency_key"]
+    new_slug = f"live-{datetime.now(TBILISI).date().isoformat()}"
+    first = desk.client.post(path, data={**first_tab, **next_day_form(live)})
+    second = desk.client.post(path, data={**second_tab, **next_day_form(live)})
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location == f"/desk/stories/{new_slug}"
+    assert "already started" in desk.get(second.location)
+    assert series_days(newsroom, live) == series_days(newsroom, new_slug) == {live, new_slug}
+    assert newsroom.client.get(f"/stories/{new_slug}-2").status_code == 404
+
+
+def test_two_tabs_sent_at_once_open_one_day(app, desk, newsroom, live):
+    """The same, with both forms sent at the same moment to a threaded server."""
+    import http.client
+    import threading
+    from urllib.parse import urlencode
+
+    from servers import LiveServer, free_port
+
+    path = f"/desk/stories/{live}/next"
+    tabs = [form_values(desk.get(path)) for _ in range(2)]
+    cookie = f"session={desk.client.get_cookie('session').value}"
+    start = threading.Barrier(2)
+    answers = []
+
+    with LiveServer(app, free_port()) as server:
+        def send(tab):
+            connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=60)
+            body = urlencode({**tab, **next_day_form(live)})
+            start.wait()
+            connection.request("POST", path, body=body, headers={
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            answer = connection.getresponse()
+            answers.append((answer.status, answer.getheader("Location")))
+            connection.close()
+
+        threads = [threading.Thread(target=send, args=(tab,)) for tab in tabs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+    new_slug = f"live-{datetime.now(TBILISI).date().isoformat()}"
+    assert answers == [(303, f"/desk/stories/{new_slug}")] * 2
+    assert series_days(newsroom, live) == series_days(newsroom, new_slug) == {live, new_slug}
+
+
+def test_the_api_refuses_a_second_live_day_of_a_series_on_one_date(newsroom, live):
+    day = {"kind": "live", "series": "war", "published_at": datetime.now(TBILISI).replace(hour=0, minute=5)
+           .isoformat()}
+    newsroom.story(title="Day one", slug="war-day-one", **day)
+    again = newsroom.client.post("/api/stories", json={"title": "Day one again", "slug": "war-day-one-b", **day},
+                                 headers=newsroom.headers)
+    assert again.status_code == 409 and again.json["error"]["code"] == "day_taken"
+    newsroom.story(title="Article", slug="war-analysis", **{**day, "kind": "article"})  # articles are not days
+
+
 # ---------------------------------------------------------------- corrections, withdrawals, two editors
 
 

@@ -162,7 +162,10 @@ def next_day(slug: str):
         else:
             body = work.start_next_day(g.desk_editor, story, title, summary, work.form_key(request.form),
                                        work.form_fingerprint("POST", request.path, request.form))
-            flash("The new day is open. Its page links to the earlier days of the series.")
+            if body.get("existing"):
+                flash("This day was already started (in another tab, or by another editor): here it is.")
+            else:
+                flash("The new day is open. Its page links to the earlier days of the series.")
             return redirect(body["location"], code=303)
     db.session.rollback()
     return render_template("desk/next_day.html", story=story, proposal=proposal, title=title, summary=summary,

@@ -138,6 +138,7 @@ def withdrawal_message(note: str, days: int, partners_held_it: bool) -> str:
 
 
 def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: str, print_: str) -> dict:
+    """Open the next day of a live blog; when another tab or editor opened it already, land on that one."""
     proposal = days.propose(story)
     if not days.can_start(proposal):
         raise APIError(409, "The next day starts at midnight, newsroom time.", code="too_early")
@@ -151,8 +152,25 @@ def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: 
             story.series = proposal.series
         return 303, {"location": url_for("desk.story", slug=new.slug)}
 
-    _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+    try:
+        _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+    except APIError as exc:
+        # The day exists (the series allows one per date): another tab or editor started it, before
+        # this form was sent or while it waited for the write lock. A resend of this same form is
+        # answered by run_once before this point.
+        started = _started(proposal) if exc.code == 409 else None
+        if started is None:
+            raise
+        return started
     return body
+
+
+def _started(proposal: days.NextDay) -> dict | None:
+    """Where to go when the proposed day of the series exists already."""
+    existing = service.live_day_of(proposal.series, proposal.day)
+    if existing is None:
+        return None
+    return {"location": url_for("desk.story", slug=existing.slug), "existing": True}
 
 
 def current_etag(entry: Entry) -> str:

@@ -116,6 +116,7 @@ def _if_match() -> list[str] | None:
 
 
 @bp.patch("/entries/<ref>")
+@idempotent
 def edit_entry(ref: str):
     entry = _entry(ref)
     f = Fields(json_body(), {"headline", "body_html", "body_text", "correction", "key_event", "regions",

@@ -1,4 +1,4 @@
-"""Idempotency-Key on the API's POSTs (and the desk's forms): a retried request gets the first answer.
+"""Idempotency-Key on the API's POSTs and PATCH (and the desk's forms): a retried request gets the first answer.
 
 The answer is stored in the transaction that makes the change, so a client
 whose connection dropped after the commit learns what happened by sending the
@@ -6,6 +6,11 @@ same request again, and a change is never made twice. Keys are per editor and
 bound to the request they first came with: the same key on another request is
 refused rather than answered with something unrelated. Answers are kept
 for a week (KEEP), then cleared by later writes.
+
+A retry can also overlap the first request: it waits for the write lock while
+the first one works, then finds the change made (a slug taken, an entry already
+withdrawn) or the key taken. Either way, once the first request has committed,
+its answer is the retry's answer.
 """
 from __future__ import annotations
 
@@ -36,8 +41,8 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode("utf-8", "surrogatepass"), body])).hexdigest()
 
 
-def earlier(editor_id: int, key: str, print_: str) -> tuple[int, dict] | None:
-    """The stored (status, body) for this key, or None; a key reused for another request is a 422."""
+def earlier(editor_id: int, key: str, print_: str) -> tuple[int, dict, dict] | None:
+    """The stored (status, body, headers) for this key, or None; a key reused for another request is a 422."""
     row = db.session.scalar(
         select(IdempotentRequest).where(IdempotentRequest.editor_id == editor_id, IdempotentRequest.key == key)
     )
@@ -46,29 +51,42 @@ def earlier(editor_id: int, key: str, print_: str) -> tuple[int, dict] | None:
     if row.fingerprint != print_:
         raise APIError(422, "This Idempotency-Key was sent before with a different request.",
                        code="idempotency_key_reused", fields={HEADER: "was used for another request"})
-    return row.status, json.loads(row.body)
+    return row.status, json.loads(row.body), json.loads(row.headers or "{}")
 
 
 def run_once(editor_id: int, key: str, print_: str, action) -> tuple[int, dict, bool]:
     """Run action() -> (status, body) once per key: (status, body, replayed)."""
+    status, body, _, replayed = run_once_with_headers(editor_id, key, print_, lambda: (*action(), {}))
+    return status, body, replayed
+
+
+def run_once_with_headers(editor_id: int, key: str, print_: str, action) -> tuple[int, dict, dict, bool]:
+    """Run action() -> (status, body, headers) once per key: (status, body, headers, replayed).
+
+    Only the headers the answer names (an ETag, say) are kept and replayed with it.
+    """
     stored = earlier(editor_id, key, print_)
     if stored is not None:
         return (*stored, True)
     try:
         with service.together():
-            status, body = action()
+            status, body, headers = action()
             if 200 <= status < 400:
                 expired = IdempotentRequest.created_at < timeutil.now() - KEEP
                 db.session.execute(delete(IdempotentRequest).where(expired))
-                db.session.add(IdempotentRequest(editor_id=editor_id, key=key, fingerprint=print_, status=status,
-                                                 body=json.dumps(body)))
-    except IntegrityError:
-        # The same key committed first from a concurrent request, and this one's change was rolled back.
+                db.session.add(IdempotentRequest(
+                    editor_id=editor_id, key=key, fingerprint=print_, status=status, body=json.dumps(body),
+                    headers=json.dumps(headers) if headers else None))
+    except (IntegrityError, APIError):
+        # Refused (409, 412) or colliding on the key because a concurrent request with this key
+        # committed while this one waited for the write lock: this one changed nothing, and the
+        # first one's answer is the answer. With no stored answer, the refusal stands.
+        db.session.rollback()
         stored = earlier(editor_id, key, print_)
         if stored is None:
             raise
         return (*stored, True)
-    return status, body, False
+    return status, body, headers, False
 
 
 def idempotent(view):
@@ -84,11 +102,13 @@ def idempotent(view):
 
         def action():
             answer = view(*args, **kwargs)
-            body, status = answer if isinstance(answer, tuple) else (answer, 200)
-            return status, body
+            if not isinstance(answer, tuple):
+                return 200, answer, {}
+            body, status, *headers = answer
+            return status, body, dict(headers[0]) if headers else {}
 
         print_ = fingerprint(request.method, request.path, request.get_data(cache=True))
-        status, body, replayed = run_once(g.editor.id, key, print_, action)
-        return body, status, ({"Idempotent-Replayed": "true"} if replayed else {})
+        status, body, headers, replayed = run_once_with_headers(g.editor.id, key, print_, action)
+        return body, status, ({**headers, "Idempotent-Replayed": "true"} if replayed else headers)
 
     return wrapper

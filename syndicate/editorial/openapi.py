@@ -60,7 +60,8 @@ def _document() -> dict:
                 "parameters": [_IDEMPOTENCY_KEY],
                 "requestBody": _json_body("StoryIn"),
                 "responses": {"201": _ok("Created", "StoryOut"),
-                              "409": _error_response("The slug is taken."), **_ERRORS},
+                              "409": _error_response("The slug is taken (`slug_taken`), or the series has a live "
+                                                     "day on that date already (`day_taken`)."), **_ERRORS},
             }},
             "/api/stories/{slug}/entries": {"post": {
                 "summary": "Add an entry (an update) to a story",
@@ -79,7 +80,10 @@ def _document() -> dict:
                 },
                 "patch": {
                     "summary": "Edit an entry, optionally with a dated correction",
-                    "parameters": [entry_id, if_match],
+                    "description": "A correction that repeats the entry's latest one word for word is not added "
+                                   "again, and an edit that changes nothing keeps the entry (and its ETag) as it "
+                                   "is: a PATCH sent twice changes the entry once.",
+                    "parameters": [entry_id, if_match, _IDEMPOTENCY_KEY],
                     "requestBody": _json_body("EntryPatch"),
                     "responses": {"200": {**_ok("Edited", "EntryOut"), "headers": etag_header},
                                   "404": _error_response("No such entry."),

@@ -21,7 +21,7 @@ from ..models import Correction, Day, EditorialLog, Entry, NamingNote, Place, Re
 from ..partners import changes
 from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
 from ..writes import begin_write
-from .documents import entry_etag
+from .documents import entry_etag, entry_state
 from .validate import SLUG
 
 
@@ -109,13 +109,13 @@ def create_story(*, title: str, slug: str | None, summary: str, kind: str, langu
                  syndicate: bool = True, actor: Actor = COMMAND_LINE) -> Story:
     slug = slug or slugify(title)
     begin_write()
-    if db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
-        raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"})
     now = timeutil.now()
+    live_day = timeutil.local_day(published_at or now) if kind == "live" else None
+    _check_free(slug, series, live_day)
     story = Story(
         slug=slug, title=clean_text(title), summary=clean_text(summary or ""), kind=kind, language=language,
         access=access, series=series, published_at=published_at or now, updated_at=now, syndicate=syndicate,
-        regions=resolve_regions(regions),
+        regions=resolve_regions(regions), live_day=live_day,
     )
     db.session.add(story)
     state.bump()
@@ -125,8 +125,23 @@ def create_story(*, title: str, slug: str | None, summary: str, kind: str, langu
         _commit()
     except IntegrityError:
         db.session.rollback()
+        _check_free(slug, series, live_day)  # says which one a concurrent writer took
         raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"}) from None
     return story
+
+
+def _check_free(slug: str, series: str | None, live_day: date | None) -> None:
+    """Refuse a slug that is taken, or a second live day of a series on one date (409)."""
+    if db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
+        raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"})
+    if series is not None and live_day is not None and live_day_of(series, live_day) is not None:
+        raise APIError(409, f"The series {series!r} already has a live day on {live_day.isoformat()}.",
+                       code="day_taken", fields={"series": f"already has a live day on {live_day.isoformat()}"})
+
+
+def live_day_of(series: str, day: date) -> Story | None:
+    """The live story of a series for a local day, if one was started."""
+    return db.session.scalar(select(Story).where(Story.series == series, Story.live_day == day))
 
 
 def gazetteer_warnings(*texts: str) -> list[str]:
@@ -212,6 +227,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
         raise APIError(409, "This entry was withdrawn and can no longer be edited.", code="withdrawn")
     days = {entry.day}
     before = _feeds_of(entry)  # a move to another day or region must ping the feeds it left, too
+    was = entry_state(entry)
     if fields.headline is not None:
         entry.headline = clean_text(fields.headline)
     if body is not None:
@@ -229,15 +245,33 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
         entry.embargo_until = fields.embargo_until
     if fields.regions is not None:
         entry.regions = resolve_regions(fields.regions)
+    correction = _new_correction(entry, correction)
     if correction:
-        entry.corrections.append(Correction(text=clean_text(correction), created_at=timeutil.now()))
+        entry.corrections.append(Correction(text=correction, created_at=timeutil.now()))
+    if entry_state(entry) == was:
+        # A retried PATCH (or a second click) that asks for what is already there: nothing changes,
+        # not even the ETag, so a client that re-read the entry before retrying is safe too.
+        _commit()
+        return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
     entry.updated_at = timeutil.now()
     _recount(days)
     state.bump(*before, *_feeds_of(entry))
     changes.record(entry)
-    _log(actor, "correct" if correction else "edit", entry.story, entry, clean_text(correction) if correction else None)
+    _log(actor, "correct" if correction else "edit", entry.story, entry, correction)
     _commit()
     return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
+
+
+def _new_correction(entry: Entry, text: str | None) -> str | None:
+    """The correction to append, or None when there is none or it repeats the entry's latest word for word.
+
+    Readers see corrections in order; the same one twice in a row says nothing new and only
+    ever comes from a request sent twice.
+    """
+    text = clean_text(text) if text else None
+    if not text or (entry.corrections and entry.corrections[-1].text == text):
+        return None
+    return text
 
 
 def withdraw_entry(entry: Entry, reason: str, public_note: str | None, actor: Actor = COMMAND_LINE) -> None:

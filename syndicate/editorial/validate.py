@@ -104,6 +104,9 @@ class Fields:
         if moment.year < 1900:
             self.errors[name] = "is too far in the past"
             return None
+        if moment.year > 9000:  # 9999-12-31T23:59Z has no newsroom-local time to show it in
+            self.errors[name] = "is too far in the future"
+            return None
         if not_after_now and moment > timeutil.now() + timedelta(minutes=5):
             self.errors[name] = "is in the future: syndicate publishes at once and does not schedule"
             return None

@@ -50,6 +50,8 @@ class Region(db.Model):
 
 class Story(db.Model):
     __tablename__ = "story"
+    # One live day per series and date: two editors (or two tabs) starting the same next day get one.
+    __table_args__ = (Index("uq_story_series_live_day", "series", "live_day", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -63,6 +65,8 @@ class Story(db.Model):
     syndicate: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A live story's newsroom-local day (of published_at); None for articles. Unique with the series.
+    live_day: Mapped[date | None] = mapped_column(Date)
 
     regions: Mapped[list[Region]] = relationship(secondary=story_regions, lazy="selectin", order_by=Region.slug)
     entries: Mapped[list[Entry]] = relationship(back_populates="story", lazy="raise_on_sql")

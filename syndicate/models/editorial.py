@@ -40,4 +40,6 @@ class IdempotentRequest(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+    # JSON: the headers the answer carried that a retry needs too (a PATCH's ETag); None for most.
+    headers: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

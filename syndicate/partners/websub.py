@@ -62,14 +62,19 @@ class Publisher:
             return False
 
 
+_made = threading.Lock()
+
+
 def publisher() -> Publisher | None:
     hub = current_app.config["WEBSUB_HUB"]
     if not hub:
         return None
     extensions = current_app.extensions
-    current = extensions.get("syndicate.websub")
-    if current is None or current.hub != hub:
-        current = extensions["syndicate.websub"] = Publisher(hub, current_app.config["WEBSUB_RETRIES"])
+    # Under a threaded worker two first commits can arrive at once: one publisher thread per hub.
+    with _made:
+        current = extensions.get("syndicate.websub")
+        if current is None or current.hub != hub:
+            current = extensions["syndicate.websub"] = Publisher(hub, current_app.config["WEBSUB_RETRIES"])
     return current
 
 
