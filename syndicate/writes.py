@@ -43,21 +43,36 @@ def private_write() -> Iterator[None]:
         yield
 
 
+def _take_lock() -> None:
+    db.session.execute(update(SiteState).where(SiteState.id == 1).values(version=SiteState.version))
+    db.session.info["write_locked"] = True
+
+
 @contextmanager
 def _scope(lock: bool) -> Iterator[None]:
     session = db.session
+    if session.info.get("write_scope"):
+        # A service called from inside another's scope joins it: one unit of work, one commit.
+        if lock and not session.info.get("write_locked"):
+            _take_lock()
+        yield
+        return
     if session.new or session.dirty or session.deleted:
         # A change made outside a scope would be committed by this one, unseen by its reader.
         raise RuntimeError("database changes belong inside content_write() or private_write()")
     session.rollback()  # ends the request's read transaction: the write starts from the newest state
+    session.info["write_scope"] = True
     try:
         if lock:
-            session.execute(update(SiteState).where(SiteState.id == 1).values(version=SiteState.version))
+            _take_lock()
         yield
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop("write_scope", None)
+        session.info.pop("write_locked", None)
 
 
 def begin_write() -> None:
