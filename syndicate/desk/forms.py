@@ -89,14 +89,21 @@ class Correction:
     body: str
     note: str
     etag: str
+    typo: bool = False  # a fix with no public note: logged as an edit, never shown as a correction
     errors: dict[str, str] = field(default_factory=dict)
     html: str = ""  # the body as HTML (not yet sanitised), when the markup was accepted
 
 
 def read_correction(form) -> Correction:
     c = Correction(headline=_text(form, "headline", 300), body=_body(form),
-                   note=_text(form, "correction", 2000), etag=form.get("etag", "")[:100])
-    if not c.note:
+                   note=_text(form, "correction", 2000), etag=form.get("etag", "")[:100],
+                   typo=form.get("kind") == "typo")
+    if c.typo:
+        if c.note:
+            # Never drop what the editor wrote for readers without saying so.
+            c.errors["correction"] = ("A typo fix shows readers no note. To publish this note, choose "
+                                      "“Publish the correction”; for a quiet fix, clear the note.")
+    elif not c.note:
         c.errors["correction"] = "Say what was corrected: readers see this note, dated."
     elif len(c.note) > 2000:
         c.errors["correction"] = "Keep the correction under 2,000 characters."

@@ -5,6 +5,7 @@ import re
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from .. import timeutil
 from ..editorial import idempotency
 from ..errors import APIError, error_body
 from ..extensions import db, limiter
@@ -97,14 +98,17 @@ def _story_or_404(slug: str):
 
 
 def _story_page(story, compose: Compose, status: int = 200, *, preview=None, message: str | None = None,
-                key: str | None = None):
+                key: str | None = None, confirm: bool = False):
     db.session.rollback()  # nothing below writes; never render while holding a write lock
     published = request.args.get("published", "")
+    series = days.recent(story)
     return render_template(
         "desk/story.html", story=story, compose=compose, regions=work.all_regions(), key=key or work.new_key(),
         entries=work.story_entries(story), preview=preview, message=message,
         published=published if re.fullmatch(r"[0-9a-f-]{36}", published) else None,
-        next_day=days.propose(story),
+        next_day=days.propose(story), series=[(s, days.day_of(s)) for s in series],
+        latest=series[0] if series else None,
+        past_day=days.past_day(story), today=timeutil.today(), confirm=confirm,
     ), status
 
 
@@ -138,6 +142,11 @@ def publish(slug: str):
     key = work.form_key(request.form)
     if compose.errors:
         return _story_page(story, compose, 422, key=key)
+    if not request.form.get("confirmed_warnings"):
+        # The first Publish of a text the gazetteer warns about asks once; the answer always publishes.
+        html, warnings = work.preview(compose)
+        if warnings:
+            return _story_page(story, compose, preview={"html": html, "warnings": warnings}, key=key, confirm=True)
     try:
         body, _ = work.publish(g.desk_editor, story, compose, key,
                                       work.form_fingerprint("POST", request.path, request.form))
@@ -207,6 +216,8 @@ def correct(ref: str):
     entry = _entry_or_404(ref)
     c = read_correction(request.form)
     key = work.form_key(request.form)
+    if c.typo and not c.errors and work.changes_nothing(entry, c):
+        c.errors["body"] = "The headline and text are as they were: there is no typo fix to save."
     if not c.errors:
         try:
             body, _ = work.correct(g.desk_editor, entry, c, key, work.form_fingerprint("POST", request.path,
@@ -225,7 +236,8 @@ def correct(ref: str):
                                    body=markup.from_html(entry.body_html), note=c.note,
                                    etag=work.current_etag(entry), lossless=markup.round_trips(entry.body_html),
                                    errors={}, stale=c, key=work.new_key()), 409
-        flash("Correction published, dated now.")
+        flash("Typo fixed. Readers see the new text with no correction note; the log keeps the edit."
+              if c.typo else "Correction published, dated now.")
         for warning in body.get("warnings", []):
             flash("Gazetteer: " + warning)
         return redirect(body["location"], code=303)

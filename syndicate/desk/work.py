@@ -24,6 +24,7 @@ from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
 LOG_PAGE = 50
+UNSIGNED = ("csrf_token", "idempotency_key", "confirmed_warnings")
 
 
 def new_key() -> str:
@@ -33,7 +34,8 @@ def new_key() -> str:
 
 def form_fingerprint(method: str, path: str, form) -> str:
     # The CSRF token is left out: it is signed anew on each render, and a restored draft has another.
-    items = sorted((k, v) for k, v in form.items(multi=True) if k not in ("csrf_token", "idempotency_key"))
+    # So is the "publish anyway" answer: it says nothing about what is published.
+    items = sorted((k, v) for k, v in form.items(multi=True) if k not in UNSIGNED)
     return idempotency.fingerprint(method, path, urlencode(items).encode())
 
 
@@ -97,14 +99,25 @@ def correct(editor: Editor, entry: Entry, c: Correction, key: str, print_: str) 
         fields = service.EntryFields(headline=c.headline)
         # The body is rewritten only when the editor changed it, so a rich body (headings, say)
         # that the desk's markup cannot say survives a correction to the headline or a note.
-        if c.body.strip() != markup.from_html(entry.body_html).strip():
+        if body_changed(entry, c):
             fields.body_html = c.html
-        warnings = service.edit_entry(entry, fields, c.note, actor=actor(editor), if_match=[c.etag])
+        # A typo fix goes through the same path with no note: the service logs it as an edit.
+        warnings = service.edit_entry(entry, fields, None if c.typo else c.note, actor=actor(editor),
+                                      if_match=[c.etag])
         return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}",
                      "warnings": warnings}
 
     _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
     return body, replayed
+
+
+def body_changed(entry: Entry, c: Correction) -> bool:
+    return c.body.strip() != markup.from_html(entry.body_html).strip()
+
+
+def changes_nothing(entry: Entry, c: Correction) -> bool:
+    """Whether a typo fix leaves the update as it is (then there is nothing to save, or to log)."""
+    return c.headline == entry.headline and not body_changed(entry, c)
 
 
 def withdraw(editor: Editor, entry: Entry, w: Withdrawal, key: str, print_: str) -> tuple[dict, bool]:

@@ -54,10 +54,10 @@
   });
 
   // The preview as you type: the server's own rendering and sanitising, and the gazetteer's warnings.
-  var section = document.getElementById("preview");
   var headline = document.getElementById("preview-headline");
   var body = document.getElementById("preview-body");
   var warnings = document.getElementById("preview-warnings");
+  var empty = document.getElementById("preview-empty");
   var timer = null;
   var busy = false;    // a preview request is out: never more than one at a time
   var again = false;   // the text changed while it was out: ask once more when it is back
@@ -81,7 +81,7 @@
         warnings.appendChild(p);
       });
     }
-    section.hidden = false;
+    empty.hidden = true;
   }
 
   function refresh() {
