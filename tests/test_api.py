@@ -171,3 +171,13 @@ def test_api_is_rate_limited(app, client, newsroom):
     limited = client.post("/api/stories", json={}, headers=newsroom.headers)
     assert limited.json["error"]["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_self_closing_tags_count_as_the_parser_opens_them(client, newsroom):
+    # <ul/> and <li/> open their elements in an HTML5 parser: 19,000 of them nest about 9,500 deep.
+    newsroom.story(title="Live", slug="live")
+    response = client.post("/api/stories/live/entries", headers=newsroom.headers,
+                           json={"headline": "x", "body_html": "<ul/><li/>" * 19_000})
+    assert response.status_code == 422
+    assert "nests elements" in response.json["error"]["fields"]["body_html"]
+    assert client.get("/stories/live/feed.json").json["items"] == []
