@@ -147,7 +147,10 @@ def test_openapi_is_public_and_describes_every_endpoint(client):
     spec = client.get("/api/openapi.json").json
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/api/stories", "/api/stories/{slug}/entries", "/api/entries/{entry_id}",
-                                  "/api/entries/{entry_id}/withdraw"}
+                                  "/api/entries/{entry_id}/withdraw", "/api/media"}
+    entry_in = spec["components"]["schemas"]["EntryIn"]["properties"]
+    assert {"image", "byline"} <= set(entry_in) and {"image", "byline"} <= set(spec["components"]["schemas"]["Entry"]["properties"])
+    assert "multipart/form-data" in spec["paths"]["/api/media"]["post"]["requestBody"]["content"]
     assert spec["components"]["securitySchemes"]["editorToken"]["scheme"] == "bearer"
 
 

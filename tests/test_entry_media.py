@@ -1,0 +1,104 @@
+"""Entries with a lead image and a byline: set, changed and removed through the API, refused when wrong."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from test_media import upload
+
+
+def picture(client, headers, size=(1200, 800), colour=(40, 90, 160), **fields) -> dict:
+    """Upload a plain picture through POST /api/media and return its answer."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    response = upload(client, headers, out.getvalue(), **fields)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def story(newsroom) -> str:
+    return newsroom.story(title="Live", slug="live")["slug"]
+
+
+def read(newsroom, uid):
+    response = newsroom.client.get(f"/api/entries/{uid}", headers=newsroom.headers)
+    assert response.status_code == 200
+    return response
+
+
+def test_an_entry_gets_a_lead_image_and_byline_changes_and_loses_them(client, newsroom, story):
+    first = picture(client, newsroom.headers, alt="Lorries at the crossing")
+    second = picture(client, newsroom.headers, alt="The bridge at dusk", colour=(200, 120, 40))
+    uid = newsroom.entry(story, headline="Convoy", image=first["id"], byline="  Staff   reporter ")["uid"]
+    got = read(newsroom, uid).json
+    assert got["image"] == first["id"] and got["byline"] == "Staff reporter"
+
+    etag = read(newsroom, uid).headers["ETag"]
+    changed = newsroom.patch(uid, image=second["id"], byline="Desk editor")
+    assert changed.status_code == 200
+    got = read(newsroom, uid)
+    assert got.json["image"] == second["id"] and got.json["byline"] == "Desk editor"
+    assert got.headers["ETag"] != etag
+
+    # Sent again, the same change changes nothing, not even the ETag.
+    etag = got.headers["ETag"]
+    again = newsroom.patch(uid, image=second["id"], byline="Desk editor")
+    assert again.status_code == 200 and read(newsroom, uid).headers["ETag"] == etag
+
+    # A PATCH that names neither keeps both.
+    assert newsroom.patch(uid, headline="Convoy crosses").status_code == 200
+    assert read(newsroom, uid).json["image"] == second["id"]
+
+    assert newsroom.patch(uid, image=None, byline="").status_code == 200
+    got = read(newsroom, uid).json
+    assert got["image"] is None and got["byline"] is None
+
+    assert newsroom.patch(uid, byline="Someone").status_code == 200
+    assert newsroom.patch(uid, byline=None).status_code == 200
+    assert read(newsroom, uid).json["byline"] is None
+
+
+def test_an_entry_without_them_has_none(newsroom, story):
+    uid = newsroom.entry(story, headline="Plain")["uid"]
+    got = read(newsroom, uid).json
+    assert got["image"] is None and got["byline"] is None
+
+
+@pytest.mark.parametrize("value", ["0123456789abcdef01234567", "nope", "", 42, ["x"], {"id": "x"}, "../x",
+                                   "a" * 33, "abc\x00", "é"])
+def test_an_image_that_is_not_ours_is_422(newsroom, story, value):
+    response = newsroom.client.post(f"/api/stories/{story}/entries",
+                                    json={"headline": "H", "body_text": "B", "image": value},
+                                    headers=newsroom.headers)
+    assert response.status_code == 422 and "image" in response.json["error"]["fields"]
+    uid = newsroom.entry(story, headline="H")["uid"]
+    etag = read(newsroom, uid).headers["ETag"]
+    response = newsroom.patch(uid, image=value)
+    assert response.status_code == 422 and "image" in response.json["error"]["fields"]
+    assert read(newsroom, uid).headers["ETag"] == etag
+
+
+@pytest.mark.parametrize("value", ["Name\nInjected", "Tab\there", "Bell\x07", "NUL\x00", "x" * 201, 7, ["a"],
+                                   "Line\u2028sep"])
+def test_a_byline_must_be_one_short_line(newsroom, story, value):
+    response = newsroom.client.post(f"/api/stories/{story}/entries",
+                                    json={"headline": "H", "body_text": "B", "byline": value},
+                                    headers=newsroom.headers)
+    assert response.status_code == 422 and "byline" in response.json["error"]["fields"]
+    uid = newsroom.entry(story, headline="H", byline="Kept")["uid"]
+    assert newsroom.patch(uid, byline=value).status_code == 422
+    assert read(newsroom, uid).json["byline"] == "Kept"
+
+
+def test_an_image_and_a_byline_replay_under_an_idempotency_key(client, newsroom, story):
+    image = picture(client, newsroom.headers)
+    body = {"headline": "Once", "body_text": "B", "image": image["id"], "byline": "Staff reporter"}
+    headers = {**newsroom.headers, "Idempotency-Key": "img-1"}
+    first = client.post(f"/api/stories/{story}/entries", json=body, headers=headers)
+    second = client.post(f"/api/stories/{story}/entries", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201 and first.json == second.json
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert len(client.get(f"/stories/{story}/feed.json").json["items"]) == 1
