@@ -4,16 +4,40 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import timeutil
 from ..editorial import idempotency
 from ..errors import APIError, error_body
 from ..extensions import db, limiter
 from . import auth, bp, days, markup, work
+from ..media.api import FORM_ALLOWANCE
 from .forms import Compose, read_compose, read_correction, read_withdrawal
 
 # Reachable without a desk session: signing in, and the desk's own stylesheet and script.
 OPEN = {"desk.signin_form", "desk.signin_submit", "desk.signin_link", "desk.signin_use", "desk.static"}
+
+
+# The compose form carries a picture: its two addresses take a body the size of one, once the editor is known.
+UPLOADS = {"desk.publish", "desk.preview"}
+
+
+@bp.url_value_preprocessor
+def _room_for_a_picture(endpoint, values):
+    """Raise the body limit for an editor's compose form, before CSRF's hook reads the form.
+
+    This runs ahead of every before_request hook; a visitor without a desk session keeps the
+    app's 1 MiB limit, so only a signed-in editor can make the server read a large body.
+    """
+    if endpoint not in UPLOADS or request.method != "POST" or auth.current_editor() is None:
+        return
+    limit = current_app.config["MEDIA_MAX_BYTES"]
+    request.max_content_length = limit + FORM_ALLOWANCE
+    try:
+        request.form  # noqa: B018  (parsed here, so a body over the limit is refused with our reason)
+    except RequestEntityTooLarge:
+        abort(413, f"The picture is larger than {limit / (1024 * 1024):g} MB. Nothing was published; "
+                   "go back to keep your text and choose a smaller picture.")
 
 
 @bp.before_request
@@ -38,7 +62,7 @@ def _private(response):
 
 @bp.context_processor
 def _desk_context():
-    return {"editor": g.get("desk_editor")}
+    return {"editor": g.get("desk_editor"), "image_view": work.image_view}
 
 
 # ---------------------------------------------------------------- signing in
@@ -109,7 +133,19 @@ def _story_page(story, compose: Compose, status: int = 200, *, preview=None, mes
         next_day=days.propose(story), series=[(s, days.day_of(s)) for s in series],
         latest=series[0] if series else None,
         past_day=days.past_day(story), today=timeutil.today(), confirm=confirm,
+        attached=work.image_view(compose.image), max_bytes=current_app.config["MEDIA_MAX_BYTES"],
     ), status
+
+
+def _read_compose():
+    """The compose form with its picture: an upload is stored (or refused) whatever else is wrong, so it is
+    never asked for twice. Returns the form and the status a refused upload calls for."""
+    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    if compose.image and work.image_view(compose.image) is None:
+        compose.errors["image_file"] = "The attached picture is no longer there. Choose it again."
+        compose.image = ""
+    status = work.attach_upload(compose, request.files.get("image_file"), g.desk_editor.id)
+    return compose, status
 
 
 @bp.get("/stories/<slug>")
@@ -121,9 +157,11 @@ def story(slug: str):
 @bp.post("/stories/<slug>/preview")
 def preview(slug: str):
     story = _story_or_404(slug)
-    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    compose, refused = _read_compose()
     key = request.form.get("idempotency_key", "")
     key = key if idempotency.KEY.fullmatch(key) else None
+    if refused:
+        return _story_page(story, compose, refused, key=key)
     # A missing headline or body is no reason not to preview; markup the desk refuses is.
     if "body" in compose.errors and compose.body.strip():
         if request.accept_mimetypes.best == "application/json":
@@ -138,10 +176,10 @@ def preview(slug: str):
 @bp.post("/stories/<slug>/entries")
 def publish(slug: str):
     story = _story_or_404(slug)
-    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
     key = work.form_key(request.form)
+    compose, refused = _read_compose()
     if compose.errors:
-        return _story_page(story, compose, 422, key=key)
+        return _story_page(story, compose, refused or 422, key=key)
     if not request.form.get("confirmed_warnings"):
         # The first Publish of a text the gazetteer warns about asks once; the answer always publishes.
         html, warnings = work.preview(compose)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlencode
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from ..editorial import idempotency, service
@@ -20,6 +20,8 @@ from ..extensions import db
 from ..feeds.build import REMOVED_SENTENCE, REMOVED_TITLE
 from ..models import EditorialLog, Editor, Entry, Region, Story, SyndicationChange
 from ..text import html_to_text, sanitise_html
+from ..media import store
+from ..media.process import Unusable, process
 from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
@@ -76,6 +78,50 @@ def story_entries(story: Story) -> list[Entry]:
 
 def blank_compose(story: Story) -> Compose:
     return Compose(regions=[r.slug for r in story.regions], syndicate=story.syndicate)
+
+
+def attach_upload(compose: Compose, upload, editor_id: int) -> int | None:
+    """Store the picture chosen with the compose form as its lead image, as POST /api/media would.
+
+    A refused picture becomes the form's error, and its HTTP status is returned (None when all is
+    well, or no file was chosen). Once stored, the form carries the image's id, not the file.
+    """
+    if upload is None or not upload.filename:
+        return None  # no file chosen: browsers send an empty part
+    limit = current_app.config["MEDIA_MAX_BYTES"]
+    data = upload.read(limit + 1)
+    if not data:
+        compose.errors["image_file"] = "The chosen file is empty. Choose the picture again."
+        return 422
+    if len(data) > limit:
+        compose.errors["image_file"] = f"The picture is larger than {limit / (1024 * 1024):g} MB. Nothing was published."
+        return 413
+    if not compose.alt:
+        compose.errors["alt"] = ("Say what the picture shows, for readers who cannot see it: alt text is required "
+                                 "with a picture. Then choose the picture again.")
+        return 422
+    db.session.rollback()  # no transaction stays open while the picture is decoded
+    try:
+        renditions = process(data, current_app.config["MEDIA_MAX_PIXELS"])
+    except Unusable as exc:
+        compose.errors["image_file"] = f"{exc.reason} Nothing was published."
+        return exc.status
+    image = store.save(renditions, alt=compose.alt, caption=compose.caption or None,
+                       credit=compose.credit or None, editor_id=editor_id)
+    compose.image = image.public_id
+    return None
+
+
+def image_view(public_id: str) -> dict | None:
+    """What the desk shows of an image: its narrowest size (a thumbnail, from this host) and its words."""
+    image = store.find(public_id) if public_id else None
+    if image is None or not image.renditions:
+        return None
+    small = min(image.renditions, key=lambda r: r.width)
+    src = url_for("media.rendition", public_id=image.public_id, width=small.width,
+                  ext=store.EXTENSIONS[small.format])
+    return {"id": image.public_id, "src": src, "width": small.width, "height": small.height, "alt": image.alt,
+            "caption": image.caption, "credit": image.credit}
 
 
 def preview(compose: Compose) -> tuple[str, list[str]]:
