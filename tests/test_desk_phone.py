@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from test_desk import TBILISI, Desk, add_editor, desk, entry_count, form_values, live, sign_in  # noqa: F401
+from test_desk import TBILISI, Desk, desk, entry_count, form_values, live  # noqa: F401  (desk, live: fixtures)
 from test_media import assert_clean, hostile_exif, hostile_jpeg, hostile_png, hostile_webp, marked, stored, xmp_packet
 from syndicate.extensions import db
 from syndicate.models import Entry

@@ -24,11 +24,9 @@ UPLOADS = {"desk.publish", "desk.preview"}
 
 @bp.url_value_preprocessor
 def _room_for_a_picture(endpoint, values):
-    """Raise the body limit for an editor's compose form, before CSRF's hook reads the form.
-
-    This runs ahead of every before_request hook; a visitor without a desk session keeps the
-    app's 1 MiB limit, so only a signed-in editor can make the server read a large body.
-    """
+    """Raise the body limit for an editor's compose form, before CSRF's hook reads the form."""
+    # This runs ahead of every before_request hook; a visitor without a desk session keeps the
+    # app's 1 MiB limit, so only a signed-in editor can make the server read a large body.
     if endpoint not in UPLOADS or request.method != "POST" or auth.current_editor() is None:
         return
     limit = current_app.config["MEDIA_MAX_BYTES"]
@@ -138,8 +136,8 @@ def _story_page(story, compose: Compose, status: int = 200, *, preview=None, mes
 
 
 def _read_compose():
-    """The compose form with its picture: an upload is stored (or refused) whatever else is wrong, so it is
-    never asked for twice. Returns the form and the status a refused upload calls for."""
+    """The compose form, its picture stored (or refused), and the status a refused picture calls for."""
+    # The picture is stored whatever else is wrong with the form, so it is never asked for twice.
     compose = read_compose(request.form, {r.slug for r in work.all_regions()})
     if compose.image and work.image_view(compose.image) is None:
         compose.errors["image_file"] = "The attached picture is no longer there. Choose it again."

@@ -81,11 +81,9 @@ def blank_compose(story: Story) -> Compose:
 
 
 def attach_upload(compose: Compose, upload, editor_id: int) -> int | None:
-    """Store the picture chosen with the compose form as its lead image, as POST /api/media would.
-
-    A refused picture becomes the form's error, and its HTTP status is returned (None when all is
-    well, or no file was chosen). Once stored, the form carries the image's id, not the file.
-    """
+    """Store the picture chosen with the compose form as its lead image; the HTTP status when it is refused."""
+    # The same functions as POST /api/media. A refusal is the form's error (None: stored, or no file
+    # chosen). Once stored, the form carries the image's id, not the file.
     if upload is None or not upload.filename:
         return None  # no file chosen: browsers send an empty part
     limit = current_app.config["MEDIA_MAX_BYTES"]
@@ -94,7 +92,8 @@ def attach_upload(compose: Compose, upload, editor_id: int) -> int | None:
         compose.errors["image_file"] = "The chosen file is empty. Choose the picture again."
         return 422
     if len(data) > limit:
-        compose.errors["image_file"] = f"The picture is larger than {limit / (1024 * 1024):g} MB. Nothing was published."
+        compose.errors["image_file"] = (f"The picture is larger than {limit / (1024 * 1024):g} MB. "
+                                        "Nothing was published.")
         return 413
     if not compose.alt:
         compose.errors["alt"] = ("Say what the picture shows, for readers who cannot see it: alt text is required "
