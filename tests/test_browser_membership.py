@@ -111,7 +111,7 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
 
         # Back on our site: the browser that proved the address and paid is signed in, and lands on /account.
         page.wait_for_url(site.url + "/account")
-        notice = page.get_by_role("status")
+        notice = page.get_by_role("status").filter(has_text="signed in")
         assert "signed in" in notice.inner_text(), notice.inner_text()
         success = f"{site.url}/join/success?session_id={session['id']}"
 
