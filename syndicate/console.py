@@ -24,6 +24,7 @@ _WAY_IN = re.compile(r"https?://\S+/(?:signin/|join/continue\?)\S+")
 
 
 def status_colour(status: str) -> str | None:
+    """The colour a request log line of this HTTP status is shown in, or None for plain (200, say)."""
     return next((colour for prefix, colour in _STATUS_COLOURS if status.startswith(prefix)), None)
 
 
