@@ -44,11 +44,17 @@ def init_command():
 @with_appcontext
 def demo_command(host, port, no_serve):
     """Create the database, load the demo newsroom (idempotent) and serve it."""
+    from . import console
     from .demo import load_demo, welcome_lines
+    from .members import outbox
 
+    app = current_app._get_current_object()
+    watchers = outbox.sender(app).file_watchers
+    if not app.config["MAIL_SERVER"] and console.echo_way_in not in watchers:
+        # Mail is only written to .eml files here: the demo says where, and prints their sign-in links.
+        watchers.append(console.echo_way_in)
     upgrade_database()
     loaded = load_demo()
-    app = current_app._get_current_object()
     if not os.environ.get("SYNDICATE_SITE_URL"):
         # Links (feeds, mail) point where the demo itself serves, unless the operator said otherwise.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -57,16 +63,12 @@ def demo_command(host, port, no_serve):
         click.echo(line)
     if no_serve:
         return
-    from werkzeug.serving import run_simple
-
-    from .logs import ScrubbingRequestHandler
-
     from . import background
 
     background.start(app)  # mail leaves while the demo serves, as under gunicorn
-    click.echo(f"\nServing on {app.config['SITE_URL']}/ (Ctrl-C stops it)")
-    # app.run() is ignored inside a Flask CLI command, so serve with werkzeug directly.
-    run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=ScrubbingRequestHandler)
+    click.echo()
+    # app.run() is ignored inside a Flask CLI command, so the console serves with werkzeug directly.
+    console.serve(app, host, port)
 
 
 @click.command("purge")

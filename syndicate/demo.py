@@ -27,6 +27,7 @@ from .writes import begin_write
 SERIES = "war-live"
 SAMPLE_MEMBER = "member@demo.example"
 DEMO_EDITOR = "demo desk"
+DEMO_EDITOR_EMAIL = "editor@demo.example"
 
 NOTE = (
     "Note on naming: we do not use qualifiers such as \"de facto\" or \"unrecognised\" for institutions "
@@ -171,13 +172,14 @@ class Loaded:
     created: bool
     member: Member | None
     editor_token: str | None = None
+    editor_email: str | None = None  # the demo editor's, to sign in to /desk with
 
 
 def load_demo(now: datetime | None = None) -> Loaded:
     """Load the demo newsroom as of `now` (default: the clock); adds nothing when it is already there."""
     now = now or timeutil.now()
     if db.session.scalar(select(Story.id).where(Story.series == SERIES)) is not None:
-        return Loaded(created=False, member=members.find(SAMPLE_MEMBER))
+        return Loaded(created=False, member=members.find(SAMPLE_MEMBER), editor_email=_demo_editor_email())
     note = service.set_naming_note(NOTE, "en")
     for slug, name, covered in REGIONS:
         service.upsert_region(slug, name, covered)
@@ -209,7 +211,14 @@ def load_demo(now: datetime | None = None) -> Loaded:
 
     member = members.comp(SAMPLE_MEMBER, None)
     has_editor = db.session.scalar(select(Editor.id).where(Editor.name == DEMO_EDITOR)) is not None
-    return Loaded(created=True, member=member, editor_token=None if has_editor else add_editor(DEMO_EDITOR))
+    token = None if has_editor else add_editor(DEMO_EDITOR, DEMO_EDITOR_EMAIL)
+    return Loaded(created=True, member=member, editor_token=token, editor_email=_demo_editor_email())
+
+
+def _demo_editor_email() -> str | None:
+    email = db.session.scalar(select(Editor.email).where(Editor.name == DEMO_EDITOR, Editor.revoked_at.is_(None)))
+    db.session.commit()
+    return email
 
 
 def newest_day(now: datetime) -> tuple[date, list[Update]]:
@@ -302,7 +311,12 @@ def welcome_lines(loaded: Loaded) -> list[str]:
         lines += [
             "  SYNDICATE_MAIL_SERVER is not set, so no mail is sent: the sign-in link is written as an .eml",
             f"  file to {mail.outbox_path()}",
+            "  and, while the demo serves, printed here.",
         ]
+    lines += ["", f"The desk, where editors write in a browser: {absolute('desk.home')}"]
+    if loaded.editor_email:
+        lines.append(f"  sign in:       open {absolute('desk.signin_form')} and give {loaded.editor_email}")
+    lines.append("  more editors:  syndicate editors add NAME --email ADDRESS  (the address they sign in with)")
     lines.append("")
     if loaded.editor_token:
         lines += [f"An editor API token for {DEMO_EDITOR!r} (shown once; send it as 'Authorization: Bearer ...'):",

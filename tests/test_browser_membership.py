@@ -26,11 +26,15 @@ pytestmark = pytest.mark.slow
 SCREENSHOTS = Path("/tmp")
 
 
+# Where /account shows each format of the site's feed: Atom is the main feed, first on the page.
+FEED_FIELDS = {"Atom": "#feed-main", "RSS": "#feed-latest-rss", "JSON Feed": "#feed-latest-json"}
+
+
 def feed_url(page, label: str) -> str:
-    """The URL shown next to a feed's name on /account (<dt>label</dt><dd><code>URL</code></dd>)."""
-    term = page.locator("dl.feeds dt").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
-    assert term.count() == 1, f"no single <dt>{label}</dt> on /account"
-    return term.locator("xpath=following-sibling::dd[1]").inner_text().strip()
+    """The URL in the read-only field of one format of the member's site feed on /account."""
+    field = page.locator(FEED_FIELDS[label])
+    assert field.count() == 1, f"no single field for {label} on /account"
+    return field.input_value().strip()
 
 
 def account_with_cookies_of(context, origin: str) -> tuple[int, str]:
@@ -107,7 +111,7 @@ def test_new_member_joins_pays_signs_in_and_replaces_feed_urls(site, chromium):
 
         # Back on our site: the browser that proved the address and paid is signed in, and lands on /account.
         page.wait_for_url(site.url + "/account")
-        notice = page.get_by_role("status")
+        notice = page.get_by_role("status").filter(has_text="signed in")
         assert "signed in" in notice.inner_text(), notice.inner_text()
         success = f"{site.url}/join/success?session_id={session['id']}"
 

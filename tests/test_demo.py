@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from servers import wait_for
 from syndicate import timeutil
-from syndicate.demo import SAMPLE_MEMBER, SERIES, load_demo
+from syndicate.demo import DEMO_EDITOR_EMAIL, SAMPLE_MEMBER, SERIES, load_demo
 from syndicate.extensions import db
 from syndicate.members.service import all_tiers
 from syndicate.models import Correction, Editor, Entry, Member, NamingNote, Place, Region, Story, Tier
@@ -100,6 +100,12 @@ def test_demo_loads_once_and_prints_the_way_in(app, client, runner):
     assert client.post("/api/stories", json={}).status_code == 401
     assert "ed_" not in second and "syndicate editors add" in second
 
+    # The desk is named, with the command that gives an editor the address they sign in with.
+    for output in (first, second):
+        assert f"{app.config['SITE_URL']}/desk/" in output
+        assert "syndicate editors add NAME --email ADDRESS" in output
+        assert "\x1b" not in output and "\\x1b" not in output
+
 
 def test_join_shows_the_demo_tiers_without_stripe(app, client, runner):
     run_demo(runner)
@@ -174,3 +180,120 @@ def test_the_demo_agrees_with_its_clock_whenever_it_is_loaded(app, hhmm, newest_
         on_today = db.session.scalar(select(func.count()).select_from(Entry).where(Entry.day == DAY))
         assert on_today == updates_today
         assert timeutil.local_day(now) == DAY
+
+
+def test_the_demo_editor_signs_in_at_the_desk(app, client, runner):
+    from test_desk import form_values
+
+    output = run_demo(runner)
+    site = app.config["SITE_URL"]  # the demo's own address, as it printed
+    address = after(f"open {site}/desk/signin and give", output)
+    assert address == DEMO_EDITOR_EMAIL
+    assert ">Sign in</a></li>" in client.get("/").get_data(as_text=True)
+    form = client.get("/desk/signin").get_data(as_text=True)
+    assert client.post("/desk/signin", data={"email": address, **form_values(form)}).status_code == 200
+    outbox = Path(app.instance_path) / "outbox"
+    mails = wait_for(lambda: list(outbox.glob("*.eml")), what="the desk sign-in mail")
+    link = re.search(re.escape(site) + r"(/desk/signin/\S+)", mail_text(mails[0])).group(1)
+    page = client.get(link).get_data(as_text=True)
+    assert client.post(link, data=form_values(page)).status_code == 303
+    desk = client.get("/desk/", follow_redirects=True)
+    assert desk.status_code == 200 and desk.request.path.startswith("/desk/stories/")
+    nav = client.get("/").get_data(as_text=True).split('<nav aria-label="Site">')[1].split("</nav>")[0]
+    assert "Desk</a>" in nav and "Sign in" not in nav
+
+
+# The demo served in a process of its own, its console as a newcomer has it: stdout piped, stderr a terminal.
+SERVE_DEMO = """
+import sys
+from flask.cli import ScriptInfo
+from syndicate import create_app
+from syndicate.cli import demo_command
+info = ScriptInfo(create_app=lambda: create_app(instance_path=sys.argv[1]))
+demo_command.main(args=["--port", sys.argv[2]], obj=info, prog_name="syndicate demo")
+"""
+
+
+@pytest.mark.slow
+def test_the_served_demo_prints_colours_only_to_a_terminal_and_the_way_in(tmp_path):
+    import http.cookiejar
+    import os
+    import pty
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from servers import ROOT, free_port
+
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    master, terminal = pty.openpty()
+    stdout_path = tmp_path / "stdout.txt"
+    with open(stdout_path, "wb") as stdout:
+        demo = subprocess.Popen([sys.executable, "-c", SERVE_DEMO, str(tmp_path / "instance"), str(port)],
+                                env=env, cwd=tmp_path, stdout=stdout, stderr=terminal, stdin=subprocess.DEVNULL)
+    os.close(terminal)
+    seen = bytearray()
+
+    def read_terminal():
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the demo has ended: its end of the terminal is closed
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    try:
+        def up():
+            try:
+                with urllib.request.urlopen(origin + "/", timeout=5) as answer:
+                    return answer.status == 200
+            except OSError:
+                return demo.poll() is not None and pytest.fail(stdout_path.read_text() + seen.decode())
+        wait_for(up, timeout=90, what="the demo to serve")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(origin + "/no-such-page?token=abc", timeout=5)
+        missing.value.close()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with browser.open(origin + "/signin", timeout=5) as answer:
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', answer.read().decode()).group(1)
+        form = urllib.parse.urlencode({"email": SAMPLE_MEMBER, "csrf_token": csrf}).encode()
+        with browser.open(origin + "/signin", data=form, timeout=5) as answer:
+            assert answer.status == 200
+        printed = wait_for(lambda: re.search(r"open: (\S+/signin/\S+)", stdout_path.read_text()),
+                           what="the sign-in link on the console")
+        wait_for(lambda: b"/no-such-page" in seen, what="the request log")
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+        reader.join(5)
+        os.close(master)
+
+    # The link printed is the one that signs in: its page offers the button.
+    link = printed.group(1)
+    assert link.startswith(origin + "/signin/")
+    out = stdout_path.read_text()
+    assert f"Mail to {SAMPLE_MEMBER}" in out and str(tmp_path / "instance" / "outbox") in out
+    # The pipe holds plain text: no colour codes, and none escaped into visible litter.
+    assert "\x1b" not in out and "\\x1b" not in out
+    # The terminal gets real colours (the 404 in yellow), and never escaped ones; tokens stay scrubbed.
+    log = seen.decode(errors="replace")
+    line = next(line for line in log.splitlines() if "/no-such-page" in line)
+    assert "\x1b[33m" in line and "\\x1b" not in log, log
+    assert "token=[scrubbed]" in line and "abc" not in line
+    assert "/signin/[scrubbed]" not in out  # stdout shows the link whole; the log never shows it
+    assert link.rsplit("/", 1)[1] not in log

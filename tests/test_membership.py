@@ -302,7 +302,7 @@ def test_join_checkout_signin_and_account(site):
     assert device.request("/account")[0] == 200
     status, headers, account = browser.request("/account")
     assert status == 200 and headers["Referrer-Policy"] == "no-referrer"
-    feed_url = re.search(r"<code>(http[^<]+latest\.atom\?token=[^<]+)</code>", account).group(1)
+    feed_url = re.search(r'value="(http[^"]+latest\.atom\?token=[^"]+)"', account).group(1)
     parsed = feedparser.parse(urllib.request.urlopen(feed_url.replace("&amp;", "&"), timeout=10).read())
     assert parsed.bozo == 0 and parsed.entries
 
@@ -319,7 +319,7 @@ def test_join_checkout_signin_and_account(site):
     status, _, _ = browser.request("/account/token", {"csrf_token": browser.csrf("/account"), "confirm": "yes"})
     assert status == 303
     assert archive_status(site, day, old_token) == 401
-    new_token = re.search(r"latest\.atom\?token=([^<]+)</code>", browser.request("/account")[2]).group(1)
+    new_token = re.search(r'latest\.atom\?token=([^"]+)"', browser.request("/account")[2]).group(1)
     assert archive_status(site, day, new_token) == 200
 
     # The billing portal.

@@ -15,10 +15,13 @@ def init_app(app: Flask) -> None:
     def _reader():
         from flask import has_request_context
 
+        from ..desk.auth import signed_in as desk_signed_in
         from ..members.auth import current_reader
 
         # Mail is rendered outside requests too (members sync): it has no reader.
-        return {"reader": current_reader()} if has_request_context() else {}
+        if not has_request_context():
+            return {}
+        return {"reader": current_reader(), "desk_signed_in": desk_signed_in()}
 
     app.add_template_filter(timeutil.iso, "iso")
     app.add_template_filter(timeutil.display, "display")

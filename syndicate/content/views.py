@@ -8,6 +8,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from .. import documents, timeutil
 from ..access import entry_is_free
+from ..desk.auth import signed_in as desk_signed_in
 from ..members.auth import current_reader, is_personal, signed_in_member_id
 from ..members.tokens import make_feed_token
 from . import pulse
@@ -22,14 +23,17 @@ _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 def _cached_page(key: tuple, render: Callable[[], str]):
     """Serve a page from this worker's document cache, rendering it on the first request after a change.
 
-    Pages differ only by whether the reader is a member, never by who: no page carries a
-    CSRF token or anything else of one person's, so one render serves every reader of a kind.
+    Pages differ only by the kind of reader (a member or not, an editor signed in at the desk
+    or not), never by who: no page carries a CSRF token or anything else of one person's, so one
+    render serves every reader of a kind. A signed-in editor's header leads to the desk, so
+    their pages are private like a member's.
     """
     reader = current_reader()
+    editor = desk_signed_in()
     snap = snapshot()
-    full_key = ("page", *key, reader.is_member, timeutil.today())
+    full_key = ("page", *key, reader.is_member, editor, timeutil.today())
     rendered = documents.cache().get(snap.version, full_key, lambda: documents.prepare(render()))
-    return documents.serve(rendered, HTML, personal=is_personal(reader), changed_at=snap.changed_at)
+    return documents.serve(rendered, HTML, personal=editor or is_personal(reader), changed_at=snap.changed_at)
 
 
 def _page_number() -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -126,3 +126,10 @@ def current_editor() -> Editor | None:
     if editor is None:
         sessions.forget("editor")
     return editor
+
+
+def signed_in() -> bool:
+    """Whether this browser holds a live desk session; asked once per request (public pages' header and cache key)."""
+    if "desk_signed_in" not in g:
+        g.desk_signed_in = current_editor() is not None
+    return g.desk_signed_in

@@ -20,15 +20,6 @@ def feed_urls(member: Member) -> dict[str, str]:
     return {fmt: absolute("feeds.latest", fmt=fmt, token=token) for fmt in ("rss", "atom", "json")}
 
 
-def region_feed_urls(member: Member) -> list[tuple[str, dict[str, str]]]:
-    """Each region's private feed URLs: (region name, {format: URL})."""
-    from ..content.queries import all_regions
-
-    token = feed_token(member)
-    return [(region.name, {fmt: absolute("feeds.region", slug=region.slug, fmt=fmt, token=token)
-                           for fmt in ("rss", "atom", "json")}) for region in all_regions()]
-
-
 def signin_url(member: Member, kind: str) -> str:
     return absolute("members.signin_link", token=make_signin_token(member.id, kind))
 

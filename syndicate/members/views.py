@@ -13,6 +13,7 @@ from ..models import Member, Tier
 from ..urls import absolute
 from . import billing, bp, checkout as checkouts, join as joining, signin, stripe_api, webhooks
 from .auth import account_member_id
+from .feedlinks import FORMATS, private_feeds
 from .service import all_tiers, has_access, replace_token
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,8 @@ def account():
     member = _signed_in_member()
     tier = db.session.get(Tier, member.tier_id) if member.tier_id else None
     return _no_referrer(current_app.make_response(render_template(
-        "members/account.html", member=member, tier=tier, active=has_access(member), feeds=signin.feed_urls(member),
-        region_feeds=signin.region_feed_urls(member),
+        "members/account.html", member=member, tier=tier, active=has_access(member), feeds=private_feeds(member),
+        formats=FORMATS,
         portal=bool(member.stripe_customer_id and stripe_api.configured()),
     )))
 

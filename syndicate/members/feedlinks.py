@@ -1,0 +1,50 @@
+"""A member's private feed addresses, grouped the way /account shows them: the main feed first."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models import Member
+from ..urls import absolute
+from .service import feed_token
+
+# Atom first: the format feed readers take best, so it is the one offered as the member's main feed.
+FORMATS = (("atom", "Atom"), ("rss", "RSS 2.0"), ("json", "JSON Feed"))
+STORIES_SHOWN = 6  # the newest stories; every story's page leads to its own feeds
+
+
+@dataclass(frozen=True)
+class FeedSet:
+    """One feed in every format: `key` is unique on the page (element ids), `urls` follow FORMATS."""
+
+    key: str
+    name: str
+    urls: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PrivateFeeds:
+    site: FeedSet
+    regions: list[FeedSet]
+    stories: list[FeedSet]
+
+    @property
+    def main(self) -> str:
+        """The member's main feed: everything we publish, in Atom."""
+        return self.site.urls["atom"]
+
+
+def private_feeds(member: Member) -> PrivateFeeds:
+    """Every private feed address of the member's: the site's, each region's, the newest stories'."""
+    from ..content.queries import all_regions, latest_stories
+
+    token = feed_token(member)
+
+    def urls(endpoint: str, **values) -> dict[str, str]:
+        return {fmt: absolute(endpoint, fmt=fmt, token=token, **values) for fmt, _ in FORMATS}
+
+    return PrivateFeeds(
+        site=FeedSet("latest", "Everything we publish", urls("feeds.latest")),
+        regions=[FeedSet(f"region-{r.slug}", r.name, urls("feeds.region", slug=r.slug)) for r in all_regions()],
+        stories=[FeedSet(f"story-{s.slug}", s.title, urls("feeds.story", slug=s.slug))
+                 for s in latest_stories(STORIES_SHOWN)],
+    )
