@@ -102,3 +102,55 @@ def test_an_image_and_a_byline_replay_under_an_idempotency_key(client, newsroom,
     assert first.status_code == second.status_code == 201 and first.json == second.json
     assert second.headers.get("Idempotent-Replayed") == "true"
     assert len(client.get(f"/stories/{story}/feed.json").json["items"]) == 1
+
+
+# --- pictures inside a body -----------------------------------------------------------------------
+
+OURS = "0123456789abcdef01234567"
+MEDIA = f"/media/{OURS}/480.jpg"
+
+
+def body_of(newsroom, story, html: str) -> str:
+    uid = newsroom.entry(story, headline="H", body_html=html)["uid"]
+    return read(newsroom, uid).json["body_html"]
+
+
+@pytest.mark.parametrize("img", [
+    '<img src="https://evil.example/media/0123456789abcdef01234567/480.jpg" alt="x">',
+    '<img src="//evil.example/media/0123456789abcdef01234567/480.jpg" alt="x">',
+    '<img src="javascript:alert(1)" alt="x">',
+    '<img src="data:image/png;base64,iVBORw0KGgo=" alt="x">',
+    '<img src="https://tracker.example/p.gif">',
+    f'<img src="{MEDIA}" srcset="{MEDIA} 480w, https://evil.example/big.jpg 960w" alt="x">',
+    f'<img src="{MEDIA}" srcset="//evil.example{MEDIA} 1x" alt="x">',
+    f'<img src="{MEDIA}" srcset="{MEDIA} 480w,https://evil.example/x.jpg" alt="x">',
+    f'<img src="http://newsroom.test.evil.example{MEDIA}" alt="x">',
+    f'<img src="http://newsroom.test@evil.example{MEDIA}" alt="x">',
+    f'<img src="https://newsroom.test{MEDIA}" alt="x">',  # another scheme is another origin
+    '<img src="/media/../../evil/480.jpg" alt="x">',
+    f'<img src="{MEDIA}?u=https://evil.example" alt="x">',
+    '<img src="/media/0123456789ABCDEF01234567/480.jpg" alt="x">',
+    '<img alt="no source">',
+    f'<img srcset="{MEDIA} 480w" alt="srcset alone">',
+])
+def test_a_picture_that_is_not_ours_is_removed_from_a_body(newsroom, story, img):
+    html = body_of(newsroom, story, f"<p>Before {img} after</p>")
+    assert "<img" not in html and "evil" not in html and "javascript" not in html and "data:" not in html
+    assert html.startswith("<p>Before") and html.endswith("after</p>")
+
+
+def test_our_own_pictures_stay_absolute_lazy_and_without_anything_else(client, newsroom, story):
+    image = picture(client, newsroom.headers)
+    src = f"/media/{image['id']}/480.jpg"
+    html = body_of(newsroom, story,
+                   f'<p><img src="{src}" srcset="{src} 480w, {image["url"]} 1200w" sizes="(max-width: 40rem) 100vw"'
+                   f' alt="A &quot;quoted&quot; street" width="480" height="x" onerror="steal()" style="x"'
+                   f' loading="eager"></p>')
+    assert html == (f'<p><img src="http://newsroom.test{src}" srcset="http://newsroom.test{src} 480w, '
+                    f'{image["url"]} 1200w" sizes="(max-width: 40rem) 100vw" alt="A &quot;quoted&quot; street"'
+                    f' width="480" loading="lazy" decoding="async"></p>')
+    # What the body names is served.
+    assert client.get(src).status_code == 200
+    html = body_of(newsroom, story, f'<figure><img src="{image["url"]}"><figcaption>Cap</figcaption></figure>')
+    assert html == (f'<figure><img src="{image["url"]}" alt="" loading="lazy" decoding="async">'
+                    f"<figcaption>Cap</figcaption></figure>")
