@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import io
 
+import feedparser
 import pytest
 from PIL import Image
 
+from conftest import SITE
 from test_media import upload
 
 
@@ -154,3 +156,83 @@ def test_our_own_pictures_stay_absolute_lazy_and_without_anything_else(client, n
     html = body_of(newsroom, story, f'<figure><img src="{image["url"]}"><figcaption>Cap</figcaption></figure>')
     assert html == (f'<figure><img src="{image["url"]}" alt="" loading="lazy" decoding="async">'
                     f"<figcaption>Cap</figcaption></figure>")
+
+
+# --- feeds ----------------------------------------------------------------------------------------
+
+def feeds(client, path: str) -> dict:
+    """The three formats of one feed: RSS and Atom as feedparser reads them, JSON Feed as JSON."""
+    out = {}
+    for fmt in ("rss", "atom"):
+        response = client.get(f"{path}.{fmt}")
+        assert response.status_code == 200
+        parsed = feedparser.parse(response.data)
+        assert not parsed.bozo, parsed.bozo_exception
+        out[fmt] = parsed
+    out["json"] = client.get(f"{path}.json").json
+    return out
+
+
+def test_feeds_carry_the_lead_image_and_byline_and_nothing_where_there_is_none(client, newsroom, story):
+    image = picture(client, newsroom.headers, alt="Lorries at the crossing", caption="The first convoy",
+                    credit="Staff photographer")
+    newsroom.entry(story, headline="Plain", published_at="2026-11-04T10:00:00+04:00")
+    newsroom.entry(story, headline="Pictured", image=image["id"], byline="Staff reporter",
+                   published_at="2026-11-04T11:00:00+04:00")
+    widest = client.get(image["url"][len(SITE):])
+    length, kind = str(len(widest.data)), widest.mimetype
+    assert kind == "image/jpeg"
+
+    for path in (f"/stories/{story}/feed", "/feeds/latest"):
+        got = feeds(client, path)
+        rss, atom, jf = got["rss"].entries, got["atom"].entries, got["json"]["items"]
+        assert [e.title for e in rss] == [e.title for e in atom] == [i["title"] for i in jf] == ["Pictured", "Plain"]
+
+        assert rss[0].enclosures == [{"href": image["url"], "length": length, "type": kind}]
+        assert rss[0].media_content == [{"url": image["url"], "type": kind, "filesize": length, "medium": "image",
+                                         "width": str(image["width"]), "height": str(image["height"])}]
+        assert rss[0].author == "Staff reporter"  # from dc:creator
+        assert got["rss"].namespaces["media"] == "http://search.yahoo.com/mrss/"
+        atom_links = [link for link in atom[0].links if link.rel == "enclosure"]
+        assert atom_links == [{"rel": "enclosure", "href": image["url"], "length": length, "type": kind}]
+        assert atom[0].author_detail == {"name": "Staff reporter"}
+        assert jf[0]["image"] == image["url"] and jf[0]["authors"] == [{"name": "Staff reporter"}]
+        assert jf[0]["attachments"] == [{"url": image["url"], "mime_type": kind, "size_in_bytes": int(length),
+                                         "title": "Lorries at the crossing"}]
+
+        # The picture is in the content too, with its words.
+        for html in (rss[0].description, atom[0].content[0].value, jf[0]["content_html"]):
+            figure = html[:html.index("</figure>")]  # feedparser re-writes attributes in its own order
+            assert figure.startswith("<figure><img ") and f'src="{image["url"]}"' in figure
+            assert 'alt="Lorries at the crossing"' in figure and f'width="{image["width"]}"' in figure
+            assert "<figcaption>The first convoy · Staff photographer</figcaption></figure>" in html
+
+        # Nothing is made up for the entry without them: no enclosure, no picture, no person.
+        assert not rss[1].get("enclosures") and not rss[1].get("media_content") and "author" not in rss[1]
+        assert not [link for link in atom[1].links if link.rel == "enclosure"]
+        assert "authors" not in jf[1] and "image" not in jf[1] and "attachments" not in jf[1]
+        assert "<figure" not in jf[1]["content_html"]
+        # In Atom an entry without its own author has the feed's: the newsroom, never a person.
+        assert "author" not in atom[1] and got["atom"].feed.author == "syndicate demo newsroom"
+
+    raw = client.get(f"/stories/{story}/feed.rss").data.decode()
+    assert "<media:description type=\"plain\">Lorries at the crossing</media:description>" in raw
+    assert "<media:credit>Staff photographer</media:credit>" in raw
+    assert "<dc:creator>Staff reporter</dc:creator>" in raw and raw.count("<dc:creator>") == 1
+    raw = client.get(f"/stories/{story}/feed.atom").data.decode()
+    assert raw.count("<author>") == 2 and raw.count("<name>Staff reporter</name>") == 1  # the feed's, and one entry's
+
+
+def test_feeds_without_pictures_or_bylines_declare_neither(client, newsroom, story):
+    newsroom.entry(story, headline="Plain")
+    raw = client.get(f"/stories/{story}/feed.rss").data.decode()
+    assert "mrss" not in raw and "dc:creator" not in raw and "<enclosure" not in raw
+
+
+def test_a_removed_image_or_byline_leaves_the_feeds(client, newsroom, story):
+    image = picture(client, newsroom.headers)
+    uid = newsroom.entry(story, headline="Pictured", image=image["id"], byline="Staff reporter")["uid"]
+    assert client.get(f"/stories/{story}/feed.json").json["items"][0]["image"] == image["url"]
+    assert newsroom.patch(uid, image=None, byline=None).status_code == 200
+    item = client.get(f"/stories/{story}/feed.json").json["items"][0]
+    assert "image" not in item and "authors" not in item and "<figure" not in item["content_html"]
