@@ -21,6 +21,7 @@ _DIMENSION = re.compile(r"[0-9]{1,5}")
 # Media conditions and lengths only: no url(), quotes or anything else a browser would fetch.
 _SIZES = re.compile(r"[A-Za-z0-9 ().,:%+*/-]{1,300}")
 _SPACE = " \t\n\r\f"
+_URL_ATTRS = re.compile(r"(?<=\s)(src|srcset)=\"([^\"]*)\"")
 
 
 def keep_our_images(cleaned: str, site_url: str | None) -> str:
@@ -71,3 +72,15 @@ def _our_srcset(value: str, ours: re.Pattern, site_url: str) -> str | None:
             return None
         candidates.append(" ".join([url, *parts[1:]]))
     return ", ".join(candidates) or None
+
+
+def page_images(stored: str, site_url: str) -> str:
+    """A stored body's pictures made root-relative for a page; links and text are left as they are."""
+    if "<img" not in stored:
+        return stored
+    ours = site_url + "/media/"
+
+    def local(attr: re.Match) -> str:
+        return f'{attr.group(1)}="{attr.group(2).replace(ours, "/media/")}"'
+
+    return _IMG.sub(lambda tag: _URL_ATTRS.sub(local, tag.group(0)), stored)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import feedparser
 import pytest
@@ -236,3 +237,52 @@ def test_a_removed_image_or_byline_leaves_the_feeds(client, newsroom, story):
     assert newsroom.patch(uid, image=None, byline=None).status_code == 200
     item = client.get(f"/stories/{story}/feed.json").json["items"][0]
     assert "image" not in item and "authors" not in item and "<figure" not in item["content_html"]
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+def local_only(html: str) -> None:
+    """Every address a page would load, srcset candidates included, is on the page's own host."""
+    for attr in re.findall(r'<(?:script|link|img|iframe|source)[^>]*?\s(?:src|href)="([^"]+)"', html):
+        assert attr.startswith("/") and not attr.startswith("//"), attr
+    for srcset in re.findall(r'\ssrcset="([^"]+)"', html):
+        for candidate in srcset.split(","):
+            url = candidate.split()[0]
+            assert url.startswith("/media/"), url
+
+
+@pytest.mark.parametrize("kind", ["live", "article"])
+def test_pages_show_the_lead_image_with_its_words_and_the_byline(client, newsroom, kind):
+    image = picture(client, newsroom.headers, size=(2000, 1000), alt="Lorries at the crossing",
+                    caption="The first convoy", credit="Staff photographer")
+    inline = picture(client, newsroom.headers, size=(600, 400), alt="A map")
+    newsroom.story(title="Convoy", slug="convoy", kind=kind)
+    newsroom.entry("convoy", headline="Convoy" if kind == "article" else "Pictured", image=image["id"],
+                   byline="Staff reporter", body_html=f'<p>See <img src="{inline["url"]}" alt="A map"></p>')
+    if kind == "live":
+        newsroom.entry("convoy", headline="Unsigned")
+    html = client.get("/stories/convoy").get_data(as_text=True)
+    local_only(html)
+    pid = image["id"]
+    figure = re.search(r'<figure class="lead-image">(.*?)</figure>', html, re.S).group(1)
+    img = re.search(r"<img[^>]*>", figure).group(0)
+    assert f'src="/media/{pid}/1600.jpg"' in img
+    assert f'srcset="/media/{pid}/480.jpg 480w, /media/{pid}/960.jpg 960w, /media/{pid}/1600.jpg 1600w"' in img
+    assert 'sizes="(max-width: 40rem) 100vw, 40rem"' in img and 'width="1600" height="800"' in img
+    assert 'alt="Lorries at the crossing"' in img and 'loading="lazy"' in img and 'decoding="async"' in img
+    caption = re.sub(r"<[^>]+>|\s+", " ", re.search(r"<figcaption>(.*?)</figcaption>", figure, re.S).group(1))
+    assert " ".join(caption.split()) == "The first convoy · Staff photographer"
+    assert html.count('<p class="byline">By <span class="author">Staff reporter</span></p>') == 1
+    assert html.count('class="byline"') == 1  # none made up for the unsigned update
+    assert f'<img src="/media/{inline["id"]}/600.jpg" alt="A map" loading="lazy" decoding="async">' in html
+    for path in [f"/media/{pid}/480.jpg", f"/media/{pid}/1600.jpg", f"/media/{inline['id']}/600.jpg"]:
+        assert client.get(path).status_code == 200
+
+
+def test_a_members_only_update_shows_no_picture_to_the_public(client, newsroom):
+    image = picture(client, newsroom.headers)
+    newsroom.story(title="Closed", slug="closed", access="members")
+    newsroom.entry("closed", headline="For members", image=image["id"], byline="Staff reporter",
+                   body_text="One two three four five six seven eight nine ten. " * 4)
+    html = client.get("/stories/closed").get_data(as_text=True)
+    assert "For members" in html and image["id"] not in html
