@@ -286,3 +286,21 @@ def test_a_members_only_update_shows_no_picture_to_the_public(client, newsroom):
                    body_text="One two three four five six seven eight nine ten. " * 4)
     html = client.get("/stories/closed").get_data(as_text=True)
     assert "For members" in html and image["id"] not in html
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+def test_the_demo_shows_a_drawn_lead_image_and_a_sample_byline(client, runner):
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    items = client.get("/feeds/latest.json").json["items"]
+    pictured = [i for i in items if "image" in i]
+    assert pictured and all(i["attachments"][0]["title"].startswith("Illustration:") for i in pictured)
+    signed = [i for i in items if "authors" in i]
+    assert [a["name"] for i in signed for a in i["authors"]] == ["Staff reporter"]
+    data = client.get(pictured[0]["image"].removeprefix(SITE)).data
+    img = Image.open(io.BytesIO(data))
+    assert img.format == "JPEG" and not img.getexif() and "icc_profile" not in img.info
+    # Loaded twice, nothing more is added: not even a picture.
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    assert client.get("/feeds/latest.json").json["items"] == items
