@@ -268,7 +268,7 @@ def test_pages_show_the_lead_image_with_its_words_and_the_byline(client, newsroo
     img = re.search(r"<img[^>]*>", figure).group(0)
     assert f'src="/media/{pid}/1600.jpg"' in img
     assert f'srcset="/media/{pid}/480.jpg 480w, /media/{pid}/960.jpg 960w, /media/{pid}/1600.jpg 1600w"' in img
-    assert 'sizes="(max-width: 40rem) 100vw, 40rem"' in img and 'width="1600" height="800"' in img
+    assert 'sizes="(max-width: 46rem) calc(100vw - 2rem), 44rem"' in img and 'width="1600" height="800"' in img
     assert 'alt="Lorries at the crossing"' in img and 'loading="lazy"' in img and 'decoding="async"' in img
     caption = re.sub(r"<[^>]+>|\s+", " ", re.search(r"<figcaption>(.*?)</figcaption>", figure, re.S).group(1))
     assert " ".join(caption.split()) == "The first convoy · Staff photographer"
