@@ -220,6 +220,12 @@ def test_publish_from_the_desk_once_per_form(desk, newsroom, live):
     fields = {"headline": "Shelling near Shusha", "body": "Residents sheltered.\n\n- two houses hit\n- no casualties",
               "regions": ["nagorno-karabakh"], "syndicate": "on", "key_event": "on"}
     hidden = form_values(desk.get(f"/desk/stories/{live}"))
+    # The gazetteer warns: the first Publish asks once, with the same form and key, and publishes nothing.
+    asked = desk.client.post(f"/desk/stories/{live}/entries", data={**hidden, **fields})
+    assert asked.status_code == 200 and "Publish anyway?" in asked.get_data(as_text=True)
+    assert entry_count(newsroom, live) == 0
+    hidden = form_values(asked.get_data(as_text=True))
+    assert hidden["confirmed_warnings"] == "1"
     first = desk.client.post(f"/desk/stories/{live}/entries", data={**hidden, **fields})
     again = desk.client.post(f"/desk/stories/{live}/entries", data={**hidden, **fields})  # a double click
     assert first.status_code == again.status_code == 303
@@ -291,7 +297,8 @@ def test_preview_is_what_publishing_stores(desk, newsroom, live):
     page = desk.client.post(f"/desk/stories/{live}/preview", data={**hidden, "headline": "Shushi", "body": text})
     assert page.status_code == 200 and "Preview: exactly what will be published" in page.get_data(as_text=True)
 
-    published = desk.client.post(f"/desk/stories/{live}/entries", data={**hidden, "headline": "Shushi", "body": text})
+    published = desk.client.post(f"/desk/stories/{live}/entries", data={**hidden, "headline": "Shushi", "body": text,
+                                                                        "confirmed_warnings": "1"})
     uid = re.search(r"published=([0-9a-f-]+)", published.location).group(1)
     stored = newsroom.client.get(f"/api/entries/{uid}", headers=newsroom.headers).json["body_html"]
     assert stored == shown

@@ -165,8 +165,12 @@ def test_an_editors_day_at_the_desk(chromium, origin, smtp, runner, newsroom, ye
         assert page.get_by_label("Headline").input_value() == "Shelling reported near Shusha"
         assert "two houses damaged" in page.get_by_label("Update", exact=True).input_value()
 
-        # Ctrl+Enter publishes; the update is on the desk, the live page and in the feed at once.
+        # Ctrl+Enter publishes; a text the gazetteer warns about is asked about once ("Publish anyway?"),
+        # and the answer publishes. The update is on the desk, the live page and in the feed at once.
         page.get_by_label("Update", exact=True).press("Control+Enter")
+        page.get_by_role("heading", name="Publish anyway?").wait_for()
+        assert entries_of(newsroom, slug) == []
+        page.get_by_role("button", name="Publish anyway").click()
         page.wait_for_url(re.compile(r"published="))
         page.get_by_text("Published. It is on the live page now.").wait_for()
         uid = re.search(r"published=([0-9a-f-]+)", page.url).group(1)
@@ -268,6 +272,111 @@ def test_two_editors_correct_the_same_update(chromium, origin, smtp, runner, new
         ben.close()
 
 
+# ---------------------------------------------------------------- the desk on a phone
+
+
+def in_view(page, locator) -> bool:
+    """Wholly inside the viewport, and the topmost element at its centre (nothing covers it)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    if box is None or box["x"] < 0 or box["y"] < 0 or box["x"] + box["width"] > size["width"] \
+            or box["y"] + box["height"] > size["height"]:
+        return False
+    return locator.evaluate("(el, p) => el.contains(document.elementFromPoint(p.x, p.y))",
+                            {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2})
+
+
+def test_the_desk_on_a_phone(chromium, origin, smtp, runner, newsroom, yesterday):
+    runner.invoke(args=["editors", "add", "ana", "--email", "ana@example.org"])
+    for n in range(6):  # a day with updates below the form, to scroll through
+        newsroom.entry(yesterday, headline=f"Earlier update {n}", body_text="Reporting.\n\n" * 4)
+    shots = Path("/tmp/shots/desk16")
+    shots.mkdir(parents=True, exist_ok=True)
+    watched = Watched(chromium, origin, PHONE)
+    try:
+        page = sign_in(watched, smtp, "ana@example.org")
+        # Yesterday's day: the desk says where an update would go, and lists the days to move between.
+        warning = page.locator("#past-day")
+        assert "This update will be filed under" in warning.inner_text() and "not today’s live page" in \
+            warning.inner_text()
+        days = page.get_by_role("navigation", name="Days of this live blog").get_by_role("link")
+        assert days.count() == 1 and days.first.get_attribute("aria-current") == "page"
+        publish = page.locator("#publish-button")
+        assert in_view(page, publish)
+
+        page.get_by_label("Headline").fill("Shelling reported near Shusha")
+        body = page.get_by_label("Update", exact=True)
+        body.focus()
+        body.fill("Residents spent the night in basements.\n\n" * 6 + "- two houses damaged")
+        assert in_view(page, publish)
+        # The preview and the gazetteer's warning appear directly under the text, above the bar.
+        preview = page.locator("#preview")
+        preview.get_by_text("Shusha appears without its other name", exact=False).wait_for()
+        text_box, preview_box = body.bounding_box(), preview.bounding_box()
+        assert preview_box["y"] >= text_box["y"] + text_box["height"] - 1
+        preview.scroll_into_view_if_needed()
+        assert in_view(page, publish)
+        page.screenshot(path=str(shots / "day-typing-390.png"))
+        for y in (400, 1200, 100_000):  # anywhere on the page, the bar stays
+            page.evaluate("y => window.scrollTo(0, y)", y)
+            assert in_view(page, publish), y
+        page.screenshot(path=str(shots / "day-scrolled-390.png"))
+
+        # Publish asks once about the warning; the question is on screen, and the answer publishes.
+        publish.click()
+        confirm = page.get_by_role("heading", name="Publish anyway?")
+        confirm.wait_for()
+        assert in_view(page, confirm) and in_view(page, page.locator("#publish-button"))
+        assert page.get_by_label("Headline").input_value() == "Shelling reported near Shusha"
+        page.screenshot(path=str(shots / "confirm-390.png"), full_page=True)
+        assert entries_of(newsroom, yesterday)[0].title == "Earlier update 5"  # nothing new yet
+        page.get_by_role("button", name="Publish anyway").click()
+        page.wait_for_url(re.compile(r"published="))
+        assert entries_of(newsroom, yesterday)[0].title == "Shelling reported near Shusha"
+
+        # A typo fix from the phone: no public note, and the bar's buttons in view.
+        uid = re.search(r"published=([0-9a-f-]+)", page.url).group(1)
+        page.goto(f"{origin}/desk/entries/{uid}/correct")
+        typo = page.get_by_role("button", name="Fix a typo (no public note)")
+        assert in_view(page, typo)
+        page.screenshot(path=str(shots / "correct-390.png"), full_page=True)
+        page.get_by_label("Headline").fill("Shelling reported near Shusha (Shushi)")
+        typo.click()
+        page.wait_for_url(re.compile(rf"/desk/stories/{yesterday}"))
+        assert page.locator(f"#entry-{uid} .correction").count() == 0
+        watched.check_clean()
+    finally:
+        watched.close()
+
+
+def test_the_preview_is_beside_the_text_on_a_wide_screen(chromium, origin, smtp, runner, newsroom, yesterday):
+    runner.invoke(args=["editors", "add", "ana", "--email", "ana@example.org"])
+    shots = Path("/tmp/shots/desk16")
+    shots.mkdir(parents=True, exist_ok=True)
+    watched = Watched(chromium, origin, DESKTOP)
+    try:
+        page = sign_in(watched, smtp, "ana@example.org")
+        page.get_by_label("Headline").fill("Aid reaches Shusha")
+        body = page.get_by_label("Update", exact=True)
+        body.fill("Bread and **water** for 300 families.")
+        preview = page.locator("#preview")
+        preview.get_by_text("Shusha appears without its other name", exact=False).wait_for()
+        text_box, preview_box = body.bounding_box(), preview.bounding_box()
+        assert preview_box["x"] >= text_box["x"] + text_box["width"]  # beside, not under
+        assert preview_box["y"] < text_box["y"] + text_box["height"]
+        assert in_view(page, page.locator("#publish-button"))
+        page.screenshot(path=str(shots / "day-1280.png"), full_page=True)
+        page.locator("#publish-button").click()
+        page.get_by_role("heading", name="Publish anyway?").wait_for()
+        page.screenshot(path=str(shots / "confirm-1280.png"), full_page=True)
+        uid = newsroom.entry(yesterday, headline="Talks", body_text="Ministers meet.")["uid"]
+        page.goto(f"{origin}/desk/entries/{uid}/correct")
+        page.screenshot(path=str(shots / "correct-1280.png"), full_page=True)
+        watched.check_clean()
+    finally:
+        watched.close()
+
+
 # ---------------------------------------------------------------- every desk page, desktop and phone
 
 
@@ -280,6 +389,11 @@ def desk_tour(page, origin: str, slug: str, uid: str):
                              page.get_by_label("Update", exact=True).fill("Bread and **water** for 300 families."),
                              page.get_by_role("button", name="Check and preview").click(),
                              page.wait_for_load_state())),
+        ("confirm", lambda: (page.goto(f"{origin}/desk/stories/{slug}"),
+                             page.get_by_label("Headline").fill("Aid reaches Shusha"),
+                             page.get_by_label("Update", exact=True).fill("Bread for 300 families."),
+                             page.locator("#publish-button").click(),
+                             page.get_by_role("heading", name="Publish anyway?").wait_for())),
         ("next-day", lambda: page.goto(f"{origin}/desk/stories/{slug}/next")),
         ("correct", lambda: page.goto(f"{origin}/desk/entries/{uid}/correct")),
         ("withdraw", lambda: page.goto(f"{origin}/desk/entries/{uid}/withdraw")),

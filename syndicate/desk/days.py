@@ -87,3 +87,36 @@ def propose(story: Story, now: datetime | None = None) -> NextDay:
     title = move_title(story.title, current, new)
     return NextDay(title=title, slug=move_slug(story.slug, current, new, title), day=new, summary=story.summary,
                    regions=[r.slug for r in story.regions], series=story.series or story.slug)
+
+
+RECENT_DAYS = 7
+
+
+def series_key(story: Story) -> str:
+    """The name a live blog's days share: the series, or the first day's own slug before a second day exists."""
+    return story.series or story.slug
+
+
+def day_of(story: Story) -> date:
+    return story.live_day or timeutil.local_day(story.published_at)
+
+
+def recent(story: Story, limit: int = RECENT_DAYS) -> list[Story]:
+    """The newest days of this story's series, newest first, with this story among them even when older."""
+    if story.kind != "live":
+        return []
+    key = series_key(story)
+    found = list(db.session.scalars(
+        select(Story).where(Story.kind == "live", (Story.series == key) | (Story.slug == key))
+        .order_by(Story.live_day.desc(), Story.published_at.desc()).limit(limit)))
+    if story not in found:
+        found.append(story)  # an old day opened from the log or a link: still listed, at the end
+    return found
+
+
+def past_day(story: Story, now: datetime | None = None) -> date | None:
+    """The day this live story files updates under, when that is not today (its page is no longer the live one)."""
+    if story.kind != "live":
+        return None
+    day = day_of(story)
+    return day if day < timeutil.local_day(now or timeutil.now()) else None

@@ -11,6 +11,7 @@ from ..text import clean_text
 from . import markup
 
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+_IMAGE_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
 @dataclass
@@ -23,12 +24,20 @@ class Compose:
     regions: list[str] = field(default_factory=list)
     syndicate: bool = True
     embargo: str = ""
+    byline: str = ""
+    # The lead image: an upload's words, and once it is stored its public id (carried by the form
+    # from then on, so a preview, a refusal or "Publish anyway?" never asks for the file again).
+    image: str = ""
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     html: str = ""  # the body as HTML (not yet sanitised), when the markup was accepted
 
     def entry_fields(self) -> EntryFields:
         return EntryFields(headline=self.headline, body_html=self.html, key_event=self.key_event,
-                           regions=self.regions, syndicate=self.syndicate, embargo_until=self.embargo_until())
+                           regions=self.regions, syndicate=self.syndicate, embargo_until=self.embargo_until(),
+                           image=self.image or None, byline=self.byline or None)
 
     def embargo_until(self) -> datetime | None:
         if not self.embargo:
@@ -55,7 +64,13 @@ def _markup(body: str, errors: dict[str, str]) -> str:
         return ""
 
 
+def _line(form, name: str, limit: int) -> str:
+    """One line (a byline, a credit): runs of spaces and line breaks become one space."""
+    return " ".join(clean_text(form.get(name, ""))[:limit * 2].split())
+
+
 def read_compose(form, known_regions: set[str]) -> Compose:
+    image = form.get("image", "")
     c = Compose(
         headline=_text(form, "headline", 300),
         body=_body(form),
@@ -63,7 +78,15 @@ def read_compose(form, known_regions: set[str]) -> Compose:
         regions=[r for r in dict.fromkeys(form.getlist("regions")) if r in known_regions],
         syndicate=form.get("syndicate") == "on",
         embargo=form.get("embargo", "").strip()[:16],
+        byline=_line(form, "byline", 200),
+        image="" if form.get("remove_image") == "on" or not _IMAGE_ID.fullmatch(image) else image,
+        alt=_text(form, "alt", 1000),
+        caption=_text(form, "caption", 2000),
+        credit=_line(form, "credit", 300),
     )
+    for name, limit in (("byline", 200), ("alt", 1000), ("caption", 2000), ("credit", 300)):
+        if len(getattr(c, name)) > limit:
+            c.errors[name] = f"Keep it under {limit:,} characters."
     if not c.headline:
         c.errors["headline"] = "Write a headline."
     elif len(c.headline) > 300:
@@ -89,14 +112,21 @@ class Correction:
     body: str
     note: str
     etag: str
+    typo: bool = False  # a fix with no public note: logged as an edit, never shown as a correction
     errors: dict[str, str] = field(default_factory=dict)
     html: str = ""  # the body as HTML (not yet sanitised), when the markup was accepted
 
 
 def read_correction(form) -> Correction:
     c = Correction(headline=_text(form, "headline", 300), body=_body(form),
-                   note=_text(form, "correction", 2000), etag=form.get("etag", "")[:100])
-    if not c.note:
+                   note=_text(form, "correction", 2000), etag=form.get("etag", "")[:100],
+                   typo=form.get("kind") == "typo")
+    if c.typo:
+        if c.note:
+            # Never drop what the editor wrote for readers without saying so.
+            c.errors["correction"] = ("A typo fix shows readers no note. To publish this note, choose "
+                                      "“Publish the correction”; for a quiet fix, clear the note.")
+    elif not c.note:
         c.errors["correction"] = "Say what was corrected: readers see this note, dated."
     elif len(c.note) > 2000:
         c.errors["correction"] = "Keep the correction under 2,000 characters."

@@ -4,15 +4,38 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import timeutil
 from ..editorial import idempotency
 from ..errors import APIError, error_body
 from ..extensions import db, limiter
 from . import auth, bp, days, markup, work
+from ..media.api import FORM_ALLOWANCE
 from .forms import Compose, read_compose, read_correction, read_withdrawal
 
 # Reachable without a desk session: signing in, and the desk's own stylesheet and script.
 OPEN = {"desk.signin_form", "desk.signin_submit", "desk.signin_link", "desk.signin_use", "desk.static"}
+
+
+# The compose form carries a picture: its two addresses take a body the size of one, once the editor is known.
+UPLOADS = {"desk.publish", "desk.preview"}
+
+
+@bp.url_value_preprocessor
+def _room_for_a_picture(endpoint, values):
+    """Raise the body limit for an editor's compose form, before CSRF's hook reads the form."""
+    # This runs ahead of every before_request hook; a visitor without a desk session keeps the
+    # app's 1 MiB limit, so only a signed-in editor can make the server read a large body.
+    if endpoint not in UPLOADS or request.method != "POST" or auth.current_editor() is None:
+        return
+    limit = current_app.config["MEDIA_MAX_BYTES"]
+    request.max_content_length = limit + FORM_ALLOWANCE
+    try:
+        request.form  # noqa: B018  (parsed here, so a body over the limit is refused with our reason)
+    except RequestEntityTooLarge:
+        abort(413, f"The picture is larger than {limit / (1024 * 1024):g} MB. Nothing was published; "
+                   "go back to keep your text and choose a smaller picture.")
 
 
 @bp.before_request
@@ -37,7 +60,7 @@ def _private(response):
 
 @bp.context_processor
 def _desk_context():
-    return {"editor": g.get("desk_editor")}
+    return {"editor": g.get("desk_editor"), "image_view": work.image_view}
 
 
 # ---------------------------------------------------------------- signing in
@@ -97,15 +120,30 @@ def _story_or_404(slug: str):
 
 
 def _story_page(story, compose: Compose, status: int = 200, *, preview=None, message: str | None = None,
-                key: str | None = None):
+                key: str | None = None, confirm: bool = False):
     db.session.rollback()  # nothing below writes; never render while holding a write lock
     published = request.args.get("published", "")
+    series = days.recent(story)
     return render_template(
         "desk/story.html", story=story, compose=compose, regions=work.all_regions(), key=key or work.new_key(),
         entries=work.story_entries(story), preview=preview, message=message,
         published=published if re.fullmatch(r"[0-9a-f-]{36}", published) else None,
-        next_day=days.propose(story),
+        next_day=days.propose(story), series=[(s, days.day_of(s)) for s in series],
+        latest=series[0] if series else None,
+        past_day=days.past_day(story), today=timeutil.today(), confirm=confirm,
+        attached=work.image_view(compose.image), max_bytes=current_app.config["MEDIA_MAX_BYTES"],
     ), status
+
+
+def _read_compose():
+    """The compose form, its picture stored (or refused), and the status a refused picture calls for."""
+    # The picture is stored whatever else is wrong with the form, so it is never asked for twice.
+    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    if compose.image and work.image_view(compose.image) is None:
+        compose.errors["image_file"] = "The attached picture is no longer there. Choose it again."
+        compose.image = ""
+    status = work.attach_upload(compose, request.files.get("image_file"), g.desk_editor.id)
+    return compose, status
 
 
 @bp.get("/stories/<slug>")
@@ -117,9 +155,11 @@ def story(slug: str):
 @bp.post("/stories/<slug>/preview")
 def preview(slug: str):
     story = _story_or_404(slug)
-    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    compose, refused = _read_compose()
     key = request.form.get("idempotency_key", "")
     key = key if idempotency.KEY.fullmatch(key) else None
+    if refused:
+        return _story_page(story, compose, refused, key=key)
     # A missing headline or body is no reason not to preview; markup the desk refuses is.
     if "body" in compose.errors and compose.body.strip():
         if request.accept_mimetypes.best == "application/json":
@@ -134,10 +174,15 @@ def preview(slug: str):
 @bp.post("/stories/<slug>/entries")
 def publish(slug: str):
     story = _story_or_404(slug)
-    compose = read_compose(request.form, {r.slug for r in work.all_regions()})
     key = work.form_key(request.form)
+    compose, refused = _read_compose()
     if compose.errors:
-        return _story_page(story, compose, 422, key=key)
+        return _story_page(story, compose, refused or 422, key=key)
+    if not request.form.get("confirmed_warnings"):
+        # The first Publish of a text the gazetteer warns about asks once; the answer always publishes.
+        html, warnings = work.preview(compose)
+        if warnings:
+            return _story_page(story, compose, preview={"html": html, "warnings": warnings}, key=key, confirm=True)
     try:
         body, _ = work.publish(g.desk_editor, story, compose, key,
                                       work.form_fingerprint("POST", request.path, request.form))
@@ -207,6 +252,8 @@ def correct(ref: str):
     entry = _entry_or_404(ref)
     c = read_correction(request.form)
     key = work.form_key(request.form)
+    if c.typo and not c.errors and work.changes_nothing(entry, c):
+        c.errors["body"] = "The headline and text are as they were: there is no typo fix to save."
     if not c.errors:
         try:
             body, _ = work.correct(g.desk_editor, entry, c, key, work.form_fingerprint("POST", request.path,
@@ -225,7 +272,8 @@ def correct(ref: str):
                                    body=markup.from_html(entry.body_html), note=c.note,
                                    etag=work.current_etag(entry), lossless=markup.round_trips(entry.body_html),
                                    errors={}, stale=c, key=work.new_key()), 409
-        flash("Correction published, dated now.")
+        flash("Typo fixed. Readers see the new text with no correction note; the log keeps the edit."
+              if c.typo else "Correction published, dated now.")
         for warning in body.get("warnings", []):
             flash("Gazetteer: " + warning)
         return redirect(body["location"], code=303)

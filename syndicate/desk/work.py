@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlencode
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from ..editorial import idempotency, service
@@ -20,10 +20,13 @@ from ..extensions import db
 from ..feeds.build import REMOVED_SENTENCE, REMOVED_TITLE
 from ..models import EditorialLog, Editor, Entry, Region, Story, SyndicationChange
 from ..text import html_to_text, sanitise_html
+from ..media import store
+from ..media.process import Unusable, process
 from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
 LOG_PAGE = 50
+UNSIGNED = ("csrf_token", "idempotency_key", "confirmed_warnings")
 
 
 def new_key() -> str:
@@ -33,7 +36,8 @@ def new_key() -> str:
 
 def form_fingerprint(method: str, path: str, form) -> str:
     # The CSRF token is left out: it is signed anew on each render, and a restored draft has another.
-    items = sorted((k, v) for k, v in form.items(multi=True) if k not in ("csrf_token", "idempotency_key"))
+    # So is the "publish anyway" answer: it says nothing about what is published.
+    items = sorted((k, v) for k, v in form.items(multi=True) if k not in UNSIGNED)
     return idempotency.fingerprint(method, path, urlencode(items).encode())
 
 
@@ -76,6 +80,49 @@ def blank_compose(story: Story) -> Compose:
     return Compose(regions=[r.slug for r in story.regions], syndicate=story.syndicate)
 
 
+def attach_upload(compose: Compose, upload, editor_id: int) -> int | None:
+    """Store the picture chosen with the compose form as its lead image; the HTTP status when it is refused."""
+    # The same functions as POST /api/media. A refusal is the form's error (None: stored, or no file
+    # chosen). Once stored, the form carries the image's id, not the file.
+    if upload is None or not upload.filename:
+        return None  # no file chosen: browsers send an empty part
+    limit = current_app.config["MEDIA_MAX_BYTES"]
+    data = upload.read(limit + 1)
+    if not data:
+        compose.errors["image_file"] = "The chosen file is empty. Choose the picture again."
+        return 422
+    if len(data) > limit:
+        compose.errors["image_file"] = (f"The picture is larger than {limit / (1024 * 1024):g} MB. "
+                                        "Nothing was published.")
+        return 413
+    if not compose.alt:
+        compose.errors["alt"] = ("Say what the picture shows, for readers who cannot see it: alt text is required "
+                                 "with a picture. Then choose the picture again.")
+        return 422
+    db.session.rollback()  # no transaction stays open while the picture is decoded
+    try:
+        renditions = process(data, current_app.config["MEDIA_MAX_PIXELS"])
+    except Unusable as exc:
+        compose.errors["image_file"] = f"{exc.reason} Nothing was published."
+        return exc.status
+    image = store.save(renditions, alt=compose.alt, caption=compose.caption or None,
+                       credit=compose.credit or None, editor_id=editor_id)
+    compose.image = image.public_id
+    return None
+
+
+def image_view(public_id: str) -> dict | None:
+    """What the desk shows of an image: its narrowest size (a thumbnail, from this host) and its words."""
+    image = store.find(public_id) if public_id else None
+    if image is None or not image.renditions:
+        return None
+    small = min(image.renditions, key=lambda r: r.width)
+    src = url_for("media.rendition", public_id=image.public_id, width=small.width,
+                  ext=store.EXTENSIONS[small.format])
+    return {"id": image.public_id, "src": src, "width": small.width, "height": small.height, "alt": image.alt,
+            "caption": image.caption, "credit": image.credit}
+
+
 def preview(compose: Compose) -> tuple[str, list[str]]:
     """Exactly the HTML publishing would store, and the gazetteer's warnings about it (the markup was read already)."""
     html = sanitise_html(compose.html)
@@ -97,14 +144,25 @@ def correct(editor: Editor, entry: Entry, c: Correction, key: str, print_: str) 
         fields = service.EntryFields(headline=c.headline)
         # The body is rewritten only when the editor changed it, so a rich body (headings, say)
         # that the desk's markup cannot say survives a correction to the headline or a note.
-        if c.body.strip() != markup.from_html(entry.body_html).strip():
+        if body_changed(entry, c):
             fields.body_html = c.html
-        warnings = service.edit_entry(entry, fields, c.note, actor=actor(editor), if_match=[c.etag])
+        # A typo fix goes through the same path with no note: the service logs it as an edit.
+        warnings = service.edit_entry(entry, fields, None if c.typo else c.note, actor=actor(editor),
+                                      if_match=[c.etag])
         return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}",
                      "warnings": warnings}
 
     _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
     return body, replayed
+
+
+def body_changed(entry: Entry, c: Correction) -> bool:
+    return c.body.strip() != markup.from_html(entry.body_html).strip()
+
+
+def changes_nothing(entry: Entry, c: Correction) -> bool:
+    """Whether a typo fix leaves the update as it is (then there is nothing to save, or to log)."""
+    return c.headline == entry.headline and not body_changed(entry, c)
 
 
 def withdraw(editor: Editor, entry: Entry, w: Withdrawal, key: str, print_: str) -> tuple[dict, bool]:

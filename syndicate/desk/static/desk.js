@@ -15,7 +15,7 @@
   if (!form) return;
 
   var key = "syndicate-desk-draft:" + form.getAttribute("data-draft");
-  var fields = ["headline", "body", "embargo", "idempotency_key"];
+  var fields = ["headline", "body", "embargo", "byline", "idempotency_key"];
   var publish = document.getElementById("publish-button");
 
   function save() {
@@ -54,10 +54,10 @@
   });
 
   // The preview as you type: the server's own rendering and sanitising, and the gazetteer's warnings.
-  var section = document.getElementById("preview");
   var headline = document.getElementById("preview-headline");
   var body = document.getElementById("preview-body");
   var warnings = document.getElementById("preview-warnings");
+  var empty = document.getElementById("preview-empty");
   var timer = null;
   var busy = false;    // a preview request is out: never more than one at a time
   var again = false;   // the text changed while it was out: ask once more when it is back
@@ -81,7 +81,14 @@
         warnings.appendChild(p);
       });
     }
-    section.hidden = false;
+    empty.hidden = true;
+  }
+
+  // The preview needs the words only: a chosen picture is sent once, with Publish.
+  function textOnly() {
+    var data = new FormData(form);
+    data.delete("image_file");
+    return data;
   }
 
   function refresh() {
@@ -89,7 +96,7 @@
     if (busy) { again = true; return; }
     busy = true;
     window.fetch(form.getAttribute("data-preview"), {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
+      method: "POST", body: textOnly(), credentials: "same-origin",
       headers: {"Accept": "application/json"}
     }).then(function (response) {
       return response.ok || response.status === 422 ? response.json() : null;
@@ -110,4 +117,17 @@
 
   form.addEventListener("input", schedule);
   if (form.elements.body.value.trim()) refresh();
+
+  // A chosen picture needs its alt text, and must fit the server's limit: said before anything is sent.
+  var picture = form.elements.image_file;
+  if (picture) {
+    picture.addEventListener("change", function () {
+      var file = picture.files && picture.files[0];
+      var max = parseInt(picture.getAttribute("data-max-bytes"), 10);
+      form.elements.alt.required = !!file;
+      picture.setCustomValidity(file && file.size > max
+        ? "The picture is larger than " + Math.round(max / 1048576) + " MB: choose a smaller one." : "");
+      picture.reportValidity();
+    });
+  }
 })();
