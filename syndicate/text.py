@@ -4,7 +4,7 @@ from html import escape
 
 import nh3
 
-from . import htmldepth
+from . import htmldepth, inline_images
 
 # C0 controls XML 1.0 refuses, plus lone surrogates and the two non-characters.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -12,9 +12,10 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "u", "s", "q", "cite", "blockquote",
     "ul", "ol", "li", "h2", "h3", "h4", "figure", "figcaption", "abbr", "sub", "sup",
-    "code", "pre", "hr", "span",
+    "code", "pre", "hr", "span", "img",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"},
+                      "img": inline_images.ATTRIBUTES}
 
 
 # Deeper than any story needs; past it, sanitising costs grow far faster than the text does.
@@ -50,18 +51,26 @@ def clean_text(value: str) -> str:
 
 
 def sanitise_html(value: str) -> str:
-    """Body HTML reduced to an allow-list. No images or scripts: pages load nothing from elsewhere.
+    """Body HTML reduced to an allow-list. No scripts, and images only of ours: pages load nothing from elsewhere.
 
     Raises HTMLTooDeep for input past the bounds: callers check first (check_html) to answer 422.
     """
     check_html(value)
-    return nh3.clean(
+    cleaned = nh3.clean(
         clean_text(value),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
-    ).strip()
+    )
+    return inline_images.keep_our_images(cleaned, _site_url()).strip()
+
+
+def _site_url() -> str | None:
+    """Where our images live; outside an app nothing is ours, so every <img> goes."""
+    from flask import current_app, has_app_context
+
+    return current_app.config["SITE_URL"] if has_app_context() else None
 
 
 def text_to_html(value: str) -> str:
