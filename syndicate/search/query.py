@@ -29,8 +29,9 @@ SORTS = ("newest", "best")
 
 
 def normalise(query: str) -> str:
-    """The query as the cache and the database see it: NFC, whitespace runs as one space, trimmed."""
-    return " ".join(unicodedata.normalize("NFC", query).split())
+    """The query as the cache and the database see it: NFC, invisible characters out, one space between words."""
+    text = unicodedata.normalize("NFC", query)
+    return " ".join("".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text).split())
 
 
 @dataclass
