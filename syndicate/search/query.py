@@ -95,17 +95,13 @@ def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
               .order_by(doc.published_at.desc(), doc.entry_id.desc()))
     if sort == "newest":
         return list(db.session.scalars(newest.offset(offset).limit(limit)))
-    pool = list(db.session.scalars(newest.limit(POOL)))
-    if not pool:
-        return []
-    # bm25 is smaller for better matches; FTS5 computes it only for the rows asked about.
-    placeholders = ", ".join(str(int(i)) for i in pool)
-    ranked = db.session.execute(
-        text(f"SELECT rowid, bm25(search_fts) FROM search_fts WHERE search_fts MATCH :match "
-             f"AND rowid IN ({placeholders})"), {"match": match}).all()
-    newness = {entry_id: place for place, entry_id in enumerate(pool)}
-    ranked.sort(key=lambda row: (row[1], newness[row[0]]))
-    return [row[0] for row in ranked[offset:offset + limit]]
+    pool = db.session.execute(newest.add_columns(doc.words).limit(POOL)).all()
+    ranked = w.rank(pool, match_terms(query, language))
+    return ranked[offset:offset + limit]
+
+
+def match_terms(query: str, language: str) -> list[str]:
+    return list(dict.fromkeys(w.stems(query, language)))
 
 
 def load(ids: list[int]) -> list[Entry]:

@@ -1,7 +1,9 @@
 """Words as search sees them: which language's rules apply, stems, and the marks in a snippet."""
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 
 import snowballstemmer
@@ -63,6 +65,29 @@ def fts_match(query: str, language: str) -> str | None:
     if not terms:
         return None
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def rank(pool: list[tuple[int, str]], terms: list[str]) -> list[int]:
+    """Ids of (id, stemmed words) rows, best match first by BM25 over the pool, newer first among equals.
+
+    FTS5's own bm25() would rank every match of a common word, or look each pool row up
+    again; the pool's words are at hand, so they are counted here.
+    """
+    if not pool:
+        return []
+    counts = [Counter(words.split()) for _, words in pool]
+    lengths = [sum(c.values()) or 1 for c in counts]
+    average = sum(lengths) / len(lengths)
+    k1, b = 1.2, 0.75
+    idf = {}
+    for t in terms:
+        df = sum(1 for c in counts if t in c)
+        idf[t] = math.log((len(pool) - df + 0.5) / (df + 0.5) + 1)
+    scores = []
+    for place, ((entry_id, _), c, length) in enumerate(zip(pool, counts, lengths)):
+        score = sum(idf[t] * c[t] * (k1 + 1) / (c[t] + k1 * (1 - b + b * length / average)) for t in terms if t in c)
+        scores.append((-score, place, entry_id))
+    return [entry_id for _, _, entry_id in sorted(scores)]
 
 
 def highlight(text: str, query: str, language: str, around: int = 30) -> Markup:
