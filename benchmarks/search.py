@@ -60,9 +60,12 @@ def fill_index(app, log) -> float:
                 conn.execute(text("SET statement_timeout = 0"))
             else:
                 conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            index.fill(conn, batch=5000,
-                       log=lambda last, done: log(f"    indexed {done:,} (to id {last:,}, "
-                                                  f"{time.perf_counter() - started:.0f} s)") if done % 100_000 < 5000 else None)
+
+            def progress(last: int, done: int) -> None:
+                if done % 100_000 < 5000:
+                    log(f"    indexed {done:,} (to id {last:,}, {time.perf_counter() - started:.0f} s)")
+
+            index.fill(conn, batch=5000, log=progress)
             if postgres:
                 for statement in index.POSTGRES_DDL:
                     conn.execute(text(statement))

@@ -83,8 +83,11 @@ def stemmed(headline: str, body: str, corrections: str, language: str) -> str:
 def _tsvector(config, headline, body, corrections):
     """Headline, body and corrections weighted A, B, C, so a match in the headline ranks first."""
     cfg = sa.cast(config, REGCONFIG) if isinstance(config, str) else config
-    # The weight is a "char", which a bound VARCHAR is not: written into the statement.
-    part = lambda text, weight: sa.func.setweight(sa.func.to_tsvector(cfg, text), sa.literal_column(f"'{weight}'"))  # noqa: E731
+
+    def part(text, weight: str):
+        # The weight is a "char", which a bound VARCHAR is not: it is written into the statement.
+        return sa.func.setweight(sa.func.to_tsvector(cfg, text), sa.literal_column(f"'{weight}'"))
+
     return part(headline, "A").op("||")(part(body, "B")).op("||")(part(corrections, "C"))
 
 

@@ -7,7 +7,7 @@ Embargoed entries match no one until their embargo ends.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -38,12 +38,6 @@ def normalise(query: str) -> str:
 class Found:
     ids: list[int]  # this page's entries, in order
     more: bool  # whether another page follows
-
-
-@dataclass
-class Results:
-    entries: list[Entry] = field(default_factory=list)
-    more: bool = False
 
 
 def _postgres() -> bool:
