@@ -135,7 +135,17 @@ def test_embargoed_entries_match_only_once_their_time_comes(client, live):
     assert "Ministry statement" not in headlines(page(client, "/search?q=statement"))
 
 
-def test_newest_first_or_best_first(client, live):
+@pytest.fixture(params=["few", "crowded"])
+def matching(request, monkeypatch):
+    """SQLite lists a rare word's matches, and walks the newest entries for a common one: both ways."""
+    from syndicate.search import query
+
+    if request.param == "crowded":
+        monkeypatch.setattr(query, "CROWDED", 1)
+    return request.param
+
+
+def test_newest_first_or_best_first(client, live, matching):
     live.entry("day-40", headline="Ceasefire holds along the ceasefire line",
                body_text="Ceasefire monitors say the ceasefire is holding.", published_at=ago(hours=5))
     live.entry("day-40", headline="Prices rise", body_text="Bread costs more since the ceasefire.",
@@ -148,7 +158,7 @@ def test_newest_first_or_best_first(client, live):
     page(client, "/search?q=ceasefire&sort=random", 400)
 
 
-def test_paging(client, live):
+def test_paging(client, live, matching):
     for n in range(25):
         live.entry("day-40", headline=f"Drone report {n:02d}", body_text="Air defence was active.",
                    published_at=ago(minutes=100 - n))

@@ -79,12 +79,22 @@ def _find_postgres(query, language, sort, offset, limit, now) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
+# Past this many matches a word is common enough that walking the index newest first, asking FTS5
+# about each entry, finds a page sooner than listing every match (about 1 us per match, against
+# some 30 us per entry asked about, at a million entries).
+CROWDED = 25_000
+
+
 def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
     match = w.fts_match(query, language)
     if match is None:
         return []
     doc = SearchDocument
-    matching = text("search_document.entry_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)")
+    if _matches_at_least(match, CROWDED):
+        matching = text("EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :match "
+                        "AND search_fts.rowid = search_document.entry_id)")
+    else:
+        matching = text("search_document.entry_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)")
     newest = (select(doc.entry_id).where(*_visible(now, language), matching.bindparams(match=match))
               .order_by(doc.published_at.desc(), doc.entry_id.desc()))
     if sort == "newest":
@@ -92,6 +102,13 @@ def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
     pool = db.session.execute(newest.add_columns(doc.words).limit(POOL)).all()
     ranked = w.rank(pool, match_terms(query, language))
     return ranked[offset:offset + limit]
+
+
+def _matches_at_least(match: str, count: int) -> bool:
+    """Whether an FTS5 query matches `count` entries or more, counting no further than that."""
+    found = db.session.scalar(text("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
+                                   "LIMIT :count)"), {"match": match, "count": count})
+    return found >= count
 
 
 def match_terms(query: str, language: str) -> list[str]:
