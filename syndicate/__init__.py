@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     metrics.init_app(app)  # early: its clock starts before any other hook runs
     health.init_app(app)
 
-    from . import cli, content, desk, editorial, feeds, media, members, partners
+    from . import cli, content, desk, editorial, feeds, media, members, partners, search
 
     content.init_app(app)
     feeds.init_app(app)
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     partners.init_app(app)
     desk.init_app(app)
     media.init_app(app)
+    search.init_app(app)
     cli.init_app(app)
     # Registered last so it runs first after each view, before anything counts or decorates the answer.
     app.after_request(errors.end_transaction)

@@ -64,11 +64,18 @@ limiter = _Limiter(key_func=get_remote_address, default_limits=[], headers_enabl
 
 def init_app(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, include_name=_in_models)
     csrf.init_app(app)
     limiter.init_app(app)
     # The one Limiter serves each app made in this process; a new app's storage is not known dead yet.
     limiter._dead = False  # said without a log line: nothing came back
+
+
+def _in_models(name, type_, parent_names) -> bool:
+    """Autogenerate leaves alone what the search engine owns outside the models (FTS5 tables, a GIN index)."""
+    from .search.index import in_models
+
+    return in_models(name, type_, parent_names)
 
 
 def _migrations_dir():

@@ -19,6 +19,7 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import Correction, Day, EditorialLog, Entry, Image, NamingNote, Place, Region, Story
 from ..partners import changes
+from ..search import index as search_index
 from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
 from ..writes import begin_write
 from .documents import entry_etag, entry_state
@@ -226,6 +227,7 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
     _recount({entry.day})
     state.bump(*_feeds_of(entry))
     changes.record(entry)
+    search_index.refresh(entry)
     _log(actor, "publish", story, entry)
     _commit()
     return entry, gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
@@ -277,6 +279,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
     _recount(days)
     state.bump(*before, *_feeds_of(entry))
     changes.record(entry)
+    search_index.refresh(entry)
     _log(actor, "correct" if correction else "edit", entry.story, entry, correction)
     _commit()
     return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
@@ -307,6 +310,7 @@ def withdraw_entry(entry: Entry, reason: str, public_note: str | None, actor: Ac
     _recount({entry.day})
     state.bump(*_feeds_of(entry))
     changes.record(entry)
+    search_index.remove(entry)
     _log(actor, "withdraw", entry.story, entry, entry.withdrawn_reason)
     _commit()
 

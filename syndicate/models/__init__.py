@@ -5,6 +5,7 @@ from .people import Editor, FeedNetwork, Member, Partner, PartnerPull, Signup, S
 from .outbox import OutboxMail
 from .media import Image, ImageRendition
 from .sessions import SignedInSession
+from .search import SearchDocument
 
 __all__ = [
     "Correction", "Day", "Entry", "NamingNote", "Place", "Region", "SiteState", "Story", "SyndicationChange",
@@ -12,4 +13,5 @@ __all__ = [
     "EditorialLog", "IdempotentRequest",
     "OutboxMail", "SignedInSession",
     "Image", "ImageRendition",
+    "SearchDocument",
 ]
