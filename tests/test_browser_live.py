@@ -32,9 +32,9 @@ Object.defineProperty(Document.prototype, 'visibilityState', {configurable: true
 """
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=full_page)
 
 
 def first_update_top(page) -> float:
@@ -115,7 +115,7 @@ def test_new_updates_reach_a_reader_scrolled_halfway_on_a_phone(browse, coverage
     button.wait_for(timeout=15_000)
     assert in_viewport(page, "#new-updates button"), "the offer is off screen for a reader who scrolled"
     assert page.evaluate("window.scrollY") == scrolled, "the offer moved the page"
-    shoot(page, where + "-offer")
+    shoot(page, where + "-offer", full_page=False)  # what the reader sees where they are
 
     button.click()
     item = page.locator(f"#{anchor}")
