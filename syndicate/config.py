@@ -33,6 +33,9 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # Said explicitly: Flask-Limiter's one instance would otherwise keep the last app's choice.
     "RATELIMIT_ENABLED": True,
+    # A moving window: a fixed one lets twice the limit through across a window's edge, and makes
+    # what a client gets depend on which second of the minute it asked in.
+    "RATELIMIT_STRATEGY": "moving-window",
     # Redis unreachable: count in each process's memory (logged) rather than answer 500.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": True,

@@ -65,6 +65,8 @@ class Update:
     withdrawn: tuple[int, str, str] | None = None
     # (minutes after publication, correction text)
     correction: tuple[int, str] | None = None
+    picture: str | None = None  # one of PICTURES: the update's lead image
+    byline: str | None = None  # a sample name only: the demo never names a real person
 
 
 # The days before the newest one, oldest first. Their copy only speaks of hours already past.
@@ -138,7 +140,7 @@ EARLIER_DAYS = [
 NEWEST_DAY = [
     Update("07:30", "Morning: a quiet night in Stepanakert (Khankandi)",
            "For the first night in a week no sirens were heard. Residents told our reporter they slept above "
-           "ground for the first time in days."),
+           "ground for the first time in days.", picture="dawn", byline="Staff reporter"),
     Update("09:15", "Aid agencies ask for safe passage for medical teams",
            "Three agencies issued a joint appeal this morning for guaranteed passage through Lachin (Berdzor).",
            key=True),
@@ -150,7 +152,7 @@ NEWEST_DAY = [
            "(Khankandi)."),
     Update("16:35", "Fourteen lorries cross the corridor",
            "The largest convoy this month crossed Lachin (Berdzor) with fuel and medicine. Drivers expect to "
-           "return before the curfew.", key=True),
+           "return before the curfew.", key=True, picture="convoy"),
     Update("19:10", "Evening: monitors visit the line of contact",
            "The monitors spent the late afternoon near Martuni (Khojavend) and are due to report to the "
            "mediators before the talks."),
@@ -240,7 +242,8 @@ def _live_day(day: date, number: int, updates: list[Update], now: datetime) -> l
         published = _local(day, update.at)
         entry, _ = service.add_entry(story, service.EntryFields(
             headline=update.headline, body_html=service.body_from(None, update.body), published_at=published,
-            key_event=update.key))
+            key_event=update.key, image=demo_picture(update.picture) if update.picture else None,
+            byline=update.byline))
         later = 0
         if update.correction:
             later, text = update.correction
@@ -276,6 +279,45 @@ def _articles(days: list[date], now: datetime) -> list[tuple[Entry, datetime]]:
             headline=title, body_html=service.body_from(None, body), published_at=published))
         stamps.append((entry, min(published, now)))
     return stamps
+
+
+# Drawn here, not photographed: (alt text, caption, sky colours, whether lorries are on the road).
+PICTURES = {
+    "dawn": ("Illustration: hills and a road under a pale dawn sky", "Dawn over the hills (demo illustration)",
+             ((250, 205, 160), (120, 150, 190)), False),
+    "convoy": ("Illustration: a line of lorries on a mountain road", "A convoy on the road (demo illustration)",
+               ((170, 200, 230), (90, 130, 180)), True),
+}
+
+
+def demo_picture(name: str) -> str:
+    """A small drawn picture, through the same cleaning as any upload; returns its public id."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from .media import process, store
+
+    alt, caption, (top, bottom), lorries = PICTURES[name]
+    width, height = 1600, 900
+    img = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(img)
+    for y in range(height):  # the sky, from one colour to the other
+        k = y / height
+        draw.line([(0, y), (width, y)], fill=tuple(round(a + (b - a) * k) for a, b in zip(top, bottom)))
+    draw.polygon([(0, 620), (350, 420), (700, 560), (1050, 380), (1600, 600), (1600, 900), (0, 900)],
+                 fill=(70, 100, 70))
+    draw.polygon([(0, 760), (500, 640), (1600, 700), (1600, 900), (0, 900)], fill=(50, 80, 55))
+    draw.polygon([(700, 900), (820, 640), (880, 640), (1100, 900)], fill=(95, 95, 95))
+    if lorries:
+        for n, (x, y) in enumerate([(805, 660), (780, 700), (750, 750), (710, 810)]):
+            size = 30 + 12 * n
+            draw.rectangle([x, y, x + size * 2, y + size], fill=(200, 200, 190))
+            draw.rectangle([x + size * 2, y + size // 3, x + size * 2 + size // 2, y + size], fill=(160, 40, 30))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    renditions = process.process(out.getvalue(), current_app.config["MEDIA_MAX_PIXELS"])
+    return store.save(renditions, alt=alt, caption=caption, credit="syndicate demo", editor_id=None).public_id
 
 
 def welcome_lines(loaded: Loaded) -> list[str]:

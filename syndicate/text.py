@@ -4,56 +4,45 @@ from html import escape
 
 import nh3
 
+from . import htmldepth, inline_images
+
 # C0 controls XML 1.0 refuses, plus lone surrogates and the two non-characters.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "u", "s", "q", "cite", "blockquote",
     "ul", "ol", "li", "h2", "h3", "h4", "figure", "figcaption", "abbr", "sub", "sup",
-    "code", "pre", "hr", "span",
+    "code", "pre", "hr", "span", "img",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"},
+                      "img": inline_images.ATTRIBUTES}
 
 
 # Deeper than any story needs; past it, sanitising costs grow far faster than the text does.
 MAX_HTML_DEPTH = 40
 MAX_HTML_LENGTH = 2_000_000  # a bound on nh3's (linear) work; request bodies are smaller still
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-# A new one of these closes an open one of the same name, as HTML parsers do (<li>a<li>b are siblings).
-_SELF_CLOSING_SIBLINGS = {"p", "li", "dt", "dd", "tr", "td", "th", "option"}
 
 
 class HTMLTooDeep(ValueError):
-    """HTML nested past MAX_HTML_DEPTH: refused before it is sanitised."""
+    """HTML nested past MAX_HTML_DEPTH (or too long, or unmeasurable): refused before it is sanitised."""
 
 
-def html_depth(value: str) -> int:
-    """How deep an HTML fragment's elements nest, read in one pass over its tags (no parser, linear)."""
-    stack: list[str] = []
-    deepest = 0
-    for match in _TAG.finditer(value):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _VOID or self_closing:
-            continue
-        if closing:
-            if name in stack:
-                while stack.pop() != name:
-                    pass
-            continue
-        if name in _SELF_CLOSING_SIBLINGS and stack and stack[-1] == name:
-            stack.pop()
-        stack.append(name)
-        deepest = max(deepest, len(stack))
-    return deepest
+def html_depth(value: str, limit: int = MAX_HTML_DEPTH) -> int:
+    """How deep an HTML fragment nests in an HTML5 parser's tree, never under-estimated (see htmldepth)."""
+    return htmldepth.html_depth(value, limit)
 
 
 def check_html(value: str) -> None:
     """Raise HTMLTooDeep (a ValueError) for HTML too long or too deep to sanitise at a bounded cost."""
     if len(value) > MAX_HTML_LENGTH:
         raise HTMLTooDeep(f"is longer than {MAX_HTML_LENGTH} characters")
-    if html_depth(value) > MAX_HTML_DEPTH:
-        raise HTMLTooDeep(f"nests elements more than {MAX_HTML_DEPTH} deep")
+    try:
+        depth = html_depth(value)
+    except htmldepth.Unmeasurable as exc:
+        raise HTMLTooDeep(str(exc)) from None
+    if depth > MAX_HTML_DEPTH:
+        raise HTMLTooDeep(f"nests elements more than {MAX_HTML_DEPTH} deep as an HTML parser reads it "
+                          "(an element written <x/> is opened, not closed)")
 
 
 def clean_text(value: str) -> str:
@@ -62,18 +51,26 @@ def clean_text(value: str) -> str:
 
 
 def sanitise_html(value: str) -> str:
-    """Body HTML reduced to an allow-list. No images or scripts: pages load nothing from elsewhere.
+    """Body HTML reduced to an allow-list. No scripts, and images only of ours: pages load nothing from elsewhere.
 
     Raises HTMLTooDeep for input past the bounds: callers check first (check_html) to answer 422.
     """
     check_html(value)
-    return nh3.clean(
+    cleaned = nh3.clean(
         clean_text(value),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
-    ).strip()
+    )
+    return inline_images.keep_our_images(cleaned, _site_url()).strip()
+
+
+def _site_url() -> str | None:
+    """Where our images live; outside an app nothing is ours, so every <img> goes."""
+    from flask import current_app, has_app_context
+
+    return current_app.config["SITE_URL"] if has_app_context() else None
 
 
 def text_to_html(value: str) -> str:

@@ -147,7 +147,10 @@ def test_openapi_is_public_and_describes_every_endpoint(client):
     spec = client.get("/api/openapi.json").json
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/api/stories", "/api/stories/{slug}/entries", "/api/entries/{entry_id}",
-                                  "/api/entries/{entry_id}/withdraw"}
+                                  "/api/entries/{entry_id}/withdraw", "/api/media"}
+    entry_in = spec["components"]["schemas"]["EntryIn"]["properties"]
+    assert {"image", "byline"} <= set(entry_in) and {"image", "byline"} <= set(spec["components"]["schemas"]["Entry"]["properties"])
+    assert "multipart/form-data" in spec["paths"]["/api/media"]["post"]["requestBody"]["content"]
     assert spec["components"]["securitySchemes"]["editorToken"]["scheme"] == "bearer"
 
 
@@ -168,3 +171,13 @@ def test_api_is_rate_limited(app, client, newsroom):
     limited = client.post("/api/stories", json={}, headers=newsroom.headers)
     assert limited.json["error"]["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_self_closing_tags_count_as_the_parser_opens_them(client, newsroom):
+    # <ul/> and <li/> open their elements in an HTML5 parser: 19,000 of them nest about 9,500 deep.
+    newsroom.story(title="Live", slug="live")
+    response = client.post("/api/stories/live/entries", headers=newsroom.headers,
+                           json={"headline": "x", "body_html": "<ul/><li/>" * 19_000})
+    assert response.status_code == 422
+    assert "nests elements" in response.json["error"]["fields"]["body_html"]
+    assert client.get("/stories/live/feed.json").json["items"] == []

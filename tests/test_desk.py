@@ -560,3 +560,50 @@ def test_api_idempotency_key(runner, newsroom, live):
 def test_member_token_is_not_an_editor_token(client, runner, live):
     token = member_token(runner)
     assert client.get("/desk/", headers={"Authorization": f"Bearer {token}"}).status_code == 303
+
+
+# ---------------------------------------------------------------- markup the desk refuses (issue 15)
+
+# Deeply nested quotes (HTMLTooDeep and RecursionError in the old parser), a text the old parser
+# read in quadratic time, and a 99 KB run of brackets that outlasted gunicorn's timeout.
+REFUSED_MARKUP = {
+    "quotes 45 deep": ("> " * 45 + "x", "nest more than"),
+    "quotes 400 deep": ("> " * 400, "nest more than"),
+    "8000 bold marks": ("**a " * 8000, "marks"),
+    "99,000 brackets": ("[" * 99_000, "marks"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_MARKUP)
+def test_markup_the_desk_refuses_is_a_422_with_its_reason(desk, newsroom, live, name):
+    body, reason = REFUSED_MARKUP[name]
+    hidden = form_values(desk.get(f"/desk/stories/{live}"))
+    fields = {**hidden, "headline": "Refused", "body": body}
+    preview = desk.client.post(f"/desk/stories/{live}/preview", headers={"Accept": "application/json"}, data=fields)
+    assert preview.status_code == 422 and reason in preview.json["error"]["fields"]["body"]
+    for action in (f"/desk/stories/{live}/preview", f"/desk/stories/{live}/entries"):
+        page = desk.client.post(action, data=fields)
+        assert page.status_code == 422
+        assert reason in html.unescape(page.get_data(as_text=True)), action
+    assert entry_count(newsroom, live) == 0
+
+    uid = newsroom.entry(live, headline="Talks", body_text="Ministers meet.")["uid"]
+    corrected = desk.submit(f"/desk/entries/{uid}/correct", f"/desk/entries/{uid}/correct", headline="Talks",
+                            body=body, correction="Longer text.")
+    assert corrected.status_code == 422 and reason in html.unescape(corrected.get_data(as_text=True))
+    assert newsroom.client.get(f"/api/entries/{uid}", headers=newsroom.headers).json["body_html"] == \
+        "<p>Ministers meet.</p>"
+
+
+def test_the_desk_reads_only_its_documented_marks(desk, live):
+    hidden = form_values(desk.get(f"/desk/stories/{live}"))
+    text = ("# not a heading\n\n    not code\n\n`not code` ![not an image](https://example.org/i.png) "
+            "[relative](/x) <b>typed</b> &amp;\n\n> quoted **bold**\n\n- one\n- two\n\n1. first\n\nline\nbreak")
+    shown = desk.client.post(f"/desk/stories/{live}/preview", headers={"Accept": "application/json"},
+                             data={**hidden, "headline": "Marks", "body": text}).json["html"]
+    assert shown == (
+        "<p># not a heading</p><p>not code</p>"
+        '<p>`not code` !<a href="https://example.org/i.png" rel="noopener noreferrer">not an image</a> '
+        "[relative](/x) &lt;b&gt;typed&lt;/b&gt; &amp;amp;</p>"
+        "<blockquote><p>quoted <strong>bold</strong></p></blockquote>"
+        "<ul><li>one</li><li>two</li></ul><ol><li>first</li></ol><p>line<br>break</p>")

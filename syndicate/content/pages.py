@@ -11,7 +11,8 @@ from .. import timeutil
 from ..access import Reader, may_read
 from ..models import Entry, Story
 from ..text import teaser
-from ..urls import absolute
+from ..inline_images import page_images
+from ..urls import absolute, site_root
 from .state import Note, Snapshot
 
 
@@ -44,8 +45,8 @@ class EntryView:
 
     @property
     def body(self) -> Markup:
-        # Stored bodies were sanitised on the way in.
-        return Markup(self.entry.body_html)
+        # Stored bodies were sanitised on the way in; their pictures load from wherever the page did.
+        return Markup(page_images(self.entry.body_html, site_root()))
 
 
 def entry_views(entries: list[Entry], reader: Reader, snap: Snapshot) -> list[EntryView]:

@@ -24,9 +24,10 @@ class Compose:
     syndicate: bool = True
     embargo: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    html: str = ""  # the body as HTML (not yet sanitised), when the markup was accepted
 
     def entry_fields(self) -> EntryFields:
-        return EntryFields(headline=self.headline, body_html=markup.to_html(self.body), key_event=self.key_event,
+        return EntryFields(headline=self.headline, body_html=self.html, key_event=self.key_event,
                            regions=self.regions, syndicate=self.syndicate, embargo_until=self.embargo_until())
 
     def embargo_until(self) -> datetime | None:
@@ -45,6 +46,15 @@ def _body(form) -> str:
     return clean_text(form.get("body", "")).replace("\r\n", "\n")[:markup.MAX_CHARS + 1]
 
 
+def _markup(body: str, errors: dict[str, str]) -> str:
+    """The body as HTML; a body the desk refuses (too long, too many marks, too deep) is an error on "body"."""
+    try:
+        return markup.to_html(body)
+    except markup.MarkupRefused as exc:
+        errors["body"] = str(exc)
+        return ""
+
+
 def read_compose(form, known_regions: set[str]) -> Compose:
     c = Compose(
         headline=_text(form, "headline", 300),
@@ -60,8 +70,8 @@ def read_compose(form, known_regions: set[str]) -> Compose:
         c.errors["headline"] = "Keep the headline under 300 characters."
     if not c.body.strip():
         c.errors["body"] = "Write the update."
-    elif len(c.body) > markup.MAX_CHARS:
-        c.errors["body"] = f"Keep the update under {markup.MAX_CHARS:,} characters."
+    else:
+        c.html = _markup(c.body, c.errors)
     if c.embargo:
         try:
             ok = bool(_LOCAL_TIME.fullmatch(c.embargo)) and c.embargo_until() is not None
@@ -80,6 +90,7 @@ class Correction:
     note: str
     etag: str
     errors: dict[str, str] = field(default_factory=dict)
+    html: str = ""  # the body as HTML (not yet sanitised), when the markup was accepted
 
 
 def read_correction(form) -> Correction:
@@ -95,6 +106,8 @@ def read_correction(form) -> Correction:
         c.errors["headline"] = "Keep the headline under 300 characters."
     if not c.body.strip():
         c.errors["body"] = "The update needs its text."
+    else:
+        c.html = _markup(c.body, c.errors)
     return c
 
 

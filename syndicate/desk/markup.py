@@ -1,97 +1,102 @@
 """The desk's markup: plain text with a few marks, made into HTML on the server, then sanitised.
 
-What an editor types:
+What an editor types (what the desk's help and the README document, and nothing more):
 
 - a blank line starts a new paragraph; a single line break stays a line break;
 - **bold** and *italic* (or _italic_);
-- [words](https://address) makes a link, and a bare https:// address links itself;
+- [words](https://address) makes a link (http, https and mailto only);
 - lines starting "- " or "* " make a bulleted list, "1. " a numbered one;
 - lines starting "> " make a quotation.
 
-Anything else, HTML included, is shown as typed: the text is escaped before any
-mark is read, and the result goes through the project's sanitiser like every body.
+Anything else, HTML included, is shown as typed. The marks are read by markdown-it-py
+(CommonMark, linear time) with every other rule off; the result goes through the
+project's sanitiser like every body. Text the desk would spend too long on, or that
+nests too deeply to store, is refused with a reason (MarkupRefused) instead.
 """
 from __future__ import annotations
 
 import re
-from html import escape
 from html.parser import HTMLParser
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 
 from ..text import clean_text, sanitise_html
 
-_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^\s)]+)\)|(https?://[^\s<]+)")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])|(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
-_KINDS = (("ul", re.compile(r"\s*[-*]\s+(.*)")), ("ol", re.compile(r"\s*\d{1,3}[.)]\s+(.*)")),
-          ("quote", re.compile(r"\s*>\s?(.*)")))
-_TRAILING = ".,;:!?)"
 MAX_CHARS = 100_000
+# Each line and each mark costs the parser a few tokens; plain text between them costs next to
+# nothing. Real updates use a few hundred of either; these bounds keep the worst text cheap to read
+# (benchmarks/markup.py).
+MAX_LINES = 2_000
+MAX_MARKS = 2_000
+_MARKS = ("*", "_", "[", "]", ">")
+# Elements inside elements: a quote in a list item in a quote, with a bold link, is 8 (a tight
+# list's items count their hidden paragraph). Well inside text.MAX_HTML_DEPTH.
+MAX_DEPTH = 12
+_LINK_SCHEMES = re.compile(r"(?:https?:|mailto:)", re.IGNORECASE)
+# Only what the enabled inline rules start at (line break, emphasis, link brackets): a run of
+# anything else is one text token, found by the regex engine rather than character by character.
+_TEXT_RUN = re.compile(r"[^\n*_\[\]]+")
 
 
-def _inline(text: str) -> str:
-    """Escape a line, then turn its links and emphasis into HTML (links first, so URLs keep their * and _)."""
-    links: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        if match.group(3):  # a bare address: leave sentence punctuation outside it
-            url = match.group(3)
-            tail = ""
-            while url and url[-1] in _TRAILING:
-                url, tail = url[:-1], url[-1] + tail
-            links.append(f'<a href="{escape(url)}">{escape(url)}</a>')
-            return f"\x00{len(links) - 1}\x00{escape(tail)}"
-        links.append(f'<a href="{escape(match.group(2))}">{_emphasis(escape(match.group(1)))}</a>')
-        return f"\x00{len(links) - 1}\x00"
-
-    out = []
-    position = 0
-    for match in _LINK.finditer(text):
-        out.append(_emphasis(escape(text[position:match.start()])))
-        out.append(keep(match))
-        position = match.end()
-    out.append(_emphasis(escape(text[position:])))
-    html = "".join(out)
-    return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], html)
+class MarkupRefused(ValueError):
+    """Text the desk will not publish; the message says why, for the editor."""
 
 
-def _emphasis(escaped: str) -> str:
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    return _ITALIC.sub(lambda m: f"<em>{m.group(1) or m.group(2)}</em>", escaped)
+def _text(state: StateInline, silent: bool) -> bool:
+    run = _TEXT_RUN.match(state.src, state.pos, state.posMax)
+    if run is None:
+        return False
+    if not silent:
+        state.append_pending(run.group())
+    state.pos = run.end()
+    return True
 
 
-def _kind(line: str) -> tuple[str, str]:
-    for kind, pattern in _KINDS:
-        match = pattern.fullmatch(line)
-        if match:
-            return kind, match.group(1)
-    return "p", line
+def _parser() -> MarkdownIt:
+    # maxNesting one past the limit: markdown-it drops what lies deeper without a word, so a
+    # token at that level means something was dropped, and the text is refused (see _depth).
+    md = MarkdownIt("zero", {"breaks": True, "maxNesting": MAX_DEPTH + 1})
+    md.enable(["blockquote", "list", "emphasis", "link", "newline"])
+    md.inline.ruler.at("text", _text)
+    md.validateLink = lambda url: bool(_LINK_SCHEMES.match(url))
+    return md
 
 
-def _block(lines: list[str]) -> str:
-    """One paragraph's lines: runs of list items, quoted lines and plain lines, each its own element."""
-    runs: list[tuple[str, list[str]]] = []
-    for line in lines:
-        kind, text = _kind(line)
-        if runs and runs[-1][0] == kind:
-            runs[-1][1].append(text)
-        else:
-            runs.append((kind, [text]))
-    html = []
-    for kind, texts in runs:
-        if kind in ("ul", "ol"):
-            html.append(f"<{kind}>" + "".join(f"<li>{_inline(t.strip())}</li>" for t in texts) + f"</{kind}>")
-        elif kind == "quote":
-            html.append("<blockquote>" + to_html("\n".join(texts)) + "</blockquote>")
-        else:
-            html.append("<p>" + "<br>".join(_inline(t.strip()) for t in texts) + "</p>")
-    return "".join(html)
+_MD = _parser()
+
+
+def _depth(tokens) -> int:
+    """How deep the parsed elements nest, counting inline ones (emphasis, links) inside their block."""
+    deepest = 0
+    for token in tokens:
+        deepest = max(deepest, token.level + (token.nesting == 1))
+        for child in token.children or ():
+            deepest = max(deepest, token.level + child.level + (child.nesting == 1))
+    return deepest
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise MarkupRefused(f"Keep the update under {MAX_CHARS:,} characters.")
+    if text.count("\n") >= MAX_LINES:
+        raise MarkupRefused(f"Keep the update under {MAX_LINES:,} lines.")
+    if sum(text.count(mark) for mark in _MARKS) > MAX_MARKS:
+        raise MarkupRefused(f"The update has more than {MAX_MARKS:,} marks (* _ [ ] >); "
+                            "keep formatting to what readers need.")
 
 
 def to_html(text: str) -> str:
-    """HTML from the desk's markup (not yet sanitised: see publishable)."""
-    text = clean_text(text[:MAX_CHARS]).replace("\r\n", "\n").replace("\r", "\n")
-    blocks = [b for b in re.split(r"\n[ \t]*\n", text) if b.strip()]
-    return "".join(_block([line for line in block.split("\n") if line.strip()]) for block in blocks)
+    """HTML from the desk's markup (not yet sanitised: see publishable). Raises MarkupRefused."""
+    text = clean_text(text).replace("\r\n", "\n").replace("\r", "\n")
+    _check_size(text)
+    tokens = _MD.parse(text)
+    if _depth(tokens) > MAX_DEPTH:
+        raise MarkupRefused(f"Quotes, lists and emphasis nest more than {MAX_DEPTH} levels deep here; "
+                            "flatten them.")
+    # The renderer ends each block tag with a line break; every ">" it writes closes a tag
+    # (text and addresses are escaped), so dropping those keeps the stored HTML compact.
+    return _MD.renderer.render(tokens, _MD.options, {}).replace(">\n", ">")
 
 
 def publishable(text: str) -> str:

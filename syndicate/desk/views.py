@@ -6,7 +6,7 @@ import re
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from ..editorial import idempotency
-from ..errors import APIError
+from ..errors import APIError, error_body
 from ..extensions import db, limiter
 from . import auth, bp, days, markup, work
 from .forms import Compose, read_compose, read_correction, read_withdrawal
@@ -118,12 +118,17 @@ def story(slug: str):
 def preview(slug: str):
     story = _story_or_404(slug)
     compose = read_compose(request.form, {r.slug for r in work.all_regions()})
+    key = request.form.get("idempotency_key", "")
+    key = key if idempotency.KEY.fullmatch(key) else None
+    # A missing headline or body is no reason not to preview; markup the desk refuses is.
+    if "body" in compose.errors and compose.body.strip():
+        if request.accept_mimetypes.best == "application/json":
+            return error_body(422, compose.errors["body"], fields={"body": compose.errors["body"]}), 422
+        return _story_page(story, compose, 422, key=key)
     html, warnings = work.preview(compose)
     if request.accept_mimetypes.best == "application/json":
         return {"html": html, "warnings": warnings}
-    key = request.form.get("idempotency_key", "")
-    return _story_page(story, compose, preview={"html": html, "warnings": warnings},
-                       key=key if idempotency.KEY.fullmatch(key) else None)
+    return _story_page(story, compose, preview={"html": html, "warnings": warnings}, key=key)
 
 
 @bp.post("/stories/<slug>/entries")

@@ -19,7 +19,7 @@ from ..errors import APIError
 from ..extensions import db
 from ..feeds.build import REMOVED_SENTENCE, REMOVED_TITLE
 from ..models import EditorialLog, Editor, Entry, Region, Story, SyndicationChange
-from ..text import html_to_text
+from ..text import html_to_text, sanitise_html
 from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
@@ -77,8 +77,8 @@ def blank_compose(story: Story) -> Compose:
 
 
 def preview(compose: Compose) -> tuple[str, list[str]]:
-    """Exactly the HTML publishing would store, and the gazetteer's warnings about it."""
-    html = markup.publishable(compose.body)
+    """Exactly the HTML publishing would store, and the gazetteer's warnings about it (the markup was read already)."""
+    html = sanitise_html(compose.html)
     return html, service.gazetteer_warnings(compose.headline, html_to_text(html))
 
 
@@ -98,7 +98,7 @@ def correct(editor: Editor, entry: Entry, c: Correction, key: str, print_: str) 
         # The body is rewritten only when the editor changed it, so a rich body (headings, say)
         # that the desk's markup cannot say survives a correction to the headline or a note.
         if c.body.strip() != markup.from_html(entry.body_html).strip():
-            fields.body_html = markup.to_html(c.body)
+            fields.body_html = c.html
         warnings = service.edit_entry(entry, fields, c.note, actor=actor(editor), if_match=[c.etag])
         return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}",
                      "warnings": warnings}

@@ -19,6 +19,8 @@ from .openapi import spec
 from .validate import LANGUAGE, SLUG, Fields, json_body
 from ..text import HTMLTooDeep, check_html
 
+BYLINE_MAX = 200  # the column's width
+
 # One budget per address for the whole API, not one per route.
 limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api")(bp)
 
@@ -71,7 +73,12 @@ def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
         syndicate=f.flag("syndicate"),
         embargo_until=f.instant("embargo_until"),
         clear_embargo=f.has("embargo_until") and f.data["embargo_until"] is None,
+        image=f.media_id("image"),
+        clear_image=f.has("image") and f.data["image"] is None,
     )
+    byline = f.line("byline", max_len=BYLINE_MAX)
+    fields.byline = byline or None  # an empty byline is none: a name is never made up to fill it
+    fields.clear_byline = f.has("byline") and not byline
     if f.has("body_html") and f.has("body_text"):
         f.errors["body_text"] = "give body_html or body_text, not both"
     html = f.text("body_html", max_len=200_000)
@@ -92,7 +99,7 @@ def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
 def add_entry(slug: str):
     story = _story(slug)
     f = Fields(json_body(), {"headline", "body_html", "body_text", "published_at", "key_event", "regions",
-                             "syndicate", "embargo_until"})
+                             "syndicate", "embargo_until", "image", "byline"})
     fields = _entry_fields(f, creating=True)
     fields.published_at = f.instant("published_at", not_after_now=True)
     f.check()
@@ -120,7 +127,7 @@ def _if_match() -> list[str] | None:
 def edit_entry(ref: str):
     entry = _entry(ref)
     f = Fields(json_body(), {"headline", "body_html", "body_text", "correction", "key_event", "regions",
-                             "syndicate", "embargo_until", "published_at"})
+                             "syndicate", "embargo_until", "published_at", "image", "byline"})
     fields = _entry_fields(f, creating=False)
     fields.published_at = f.instant("published_at", not_after_now=True)
     correction = f.text("correction", max_len=2000)

@@ -34,6 +34,8 @@ def entry_state(entry: Entry) -> dict:
         "status": entry.status,
         "public_note": entry.withdrawn_note,
         "corrections": [{"text": c.text, "at": _when(c.created_at)} for c in entry.corrections],
+        "image": entry.image.public_id if entry.image is not None else None,
+        "byline": entry.byline,
     }
 
 

@@ -24,6 +24,11 @@ _IDEMPOTENCY_KEY = {
 }
 _TIMESTAMP = {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}
 _SLUGS = {"type": "array", "items": {"type": "string"}, "description": "Region slugs"}
+_IMAGE = {"type": "string", "pattern": "^[A-Za-z0-9]{1,32}$",
+          "description": "The lead image: an `id` from POST /api/media (422 `fields.image` if there is none such)"}
+_BYLINE = {"type": "string", "maxLength": 200,
+           "description": "The reporter's name as printed, one line, no control characters; empty means none. "
+                          "Optional: no byline is ever made up."}
 
 
 def _json_body(ref: str) -> dict:
@@ -93,6 +98,22 @@ def _document() -> dict:
                                   **_ERRORS},
                 },
             },
+            "/api/media": {"post": {
+                "summary": "Upload an image",
+                "description": "Decoded and re-encoded on arrival: no metadata survives (EXIF, GPS, XMP, IPTC, "
+                               "comments, thumbnails); orientation is applied; kept in a few widths for srcset "
+                               "and served from the site at immutable URLs. Name it as an entry's `image`.",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "$ref": "#/components/schemas/MediaIn"}}}},
+                "responses": {"201": {**_ok("Stored", "MediaOut"),
+                                      "headers": {"Location": {"description": "The widest size's URL",
+                                                               "schema": {"type": "string"}}}},
+                              "413": _error_response("The file is larger than SYNDICATE_MEDIA_MAX_BYTES, or has "
+                                                     "too many pixels to decode safely."),
+                              "415": _error_response("Not multipart/form-data, or not a JPEG, PNG, WebP or HEIC "
+                                                     "image."),
+                              **{k: v for k, v in _ERRORS.items() if k != "413"}},
+            }},
             "/api/entries/{entry_id}/withdraw": {"post": {
                 "summary": "Withdraw an entry from every page and feed",
                 "parameters": [entry_id, _IDEMPOTENCY_KEY],
@@ -134,12 +155,15 @@ def _document() -> dict:
                     "regions": _SLUGS,
                     "syndicate": {"type": "boolean", "default": True},
                     "embargo_until": {**_TIMESTAMP, "description": "Partners receive it after this time"},
+                    "image": _IMAGE, "byline": _BYLINE,
                 }},
                 "EntryPatch": {"type": "object", "additionalProperties": False, "properties": {
                     "headline": {"type": "string"}, "body_html": {"type": "string"}, "body_text": {"type": "string"},
                     "correction": {"type": "string", "description": "Dated by the server when saved"},
                     "key_event": {"type": "boolean"}, "regions": _SLUGS, "syndicate": {"type": "boolean"},
                     "embargo_until": {"oneOf": [_TIMESTAMP, {"type": "null"}]}, "published_at": _TIMESTAMP,
+                    "image": {"oneOf": [_IMAGE, {"type": "null"}], "description": "null removes the lead image"},
+                    "byline": {"oneOf": [_BYLINE, {"type": "null"}], "description": "null or empty removes it"},
                 }},
                 "Entry": {"type": "object", "properties": {
                     "id": {"type": "string", "format": "uuid", "description": "The public id"},
@@ -152,6 +176,8 @@ def _document() -> dict:
                     "public_note": {"type": ["string", "null"]},
                     "corrections": {"type": "array", "items": {"type": "object", "properties": {
                         "text": {"type": "string"}, "at": _TIMESTAMP}}},
+                    "image": {"type": ["string", "null"], "description": "The lead image's id"},
+                    "byline": {"type": ["string", "null"]},
                     "url": {"type": "string"}}},
                 "EntryOut": {"type": "object", "properties": {
                     "id": {"type": "integer", "description": "The row id"},
@@ -159,6 +185,19 @@ def _document() -> dict:
                     "url": {"type": "string"},
                     "warnings": {"type": "array", "items": {"type": "string"},
                                  "description": "Gazetteer notes: places written without their other name"}}},
+                "MediaIn": {"type": "object", "required": ["file", "alt"], "properties": {
+                    "file": {"type": "string", "format": "binary",
+                             "description": "JPEG, PNG, WebP or HEIC, up to SYNDICATE_MEDIA_MAX_BYTES"},
+                    "alt": {"type": "string", "maxLength": 1000, "description": "What the picture shows, for "
+                                                                                 "readers who cannot see it"},
+                    "caption": {"type": "string", "maxLength": 2000},
+                    "credit": {"type": "string", "maxLength": 300}}},
+                "MediaOut": {"type": "object", "properties": {
+                    "id": {"type": "string", "description": "Name it as an entry's `image`"},
+                    "url": {"type": "string", "description": "The widest size, absolute"},
+                    "srcset": {"type": "string"}, "width": {"type": "integer"}, "height": {"type": "integer"},
+                    "alt": {"type": "string"}, "caption": {"type": ["string", "null"]},
+                    "credit": {"type": ["string", "null"]}}},
                 "Withdrawal": {"type": "object", "required": ["reason"], "additionalProperties": False,
                                "properties": {"reason": {"type": "string", "description": "Internal"},
                                               "public_note": {"type": "string", "description": "Shown instead"}}},

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import timeutil
+from .. import media, timeutil
 from ..content import state
 from ..errors import APIError
 from ..extensions import db
-from ..models import Correction, Day, EditorialLog, Entry, NamingNote, Place, Region, Story
+from ..models import Correction, Day, EditorialLog, Entry, Image, NamingNote, Place, Region, Story
 from ..partners import changes
 from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
 from ..writes import begin_write
@@ -81,6 +81,10 @@ class EntryFields:
     syndicate: bool | None = None
     embargo_until: datetime | None = None
     clear_embargo: bool = False
+    image: str | None = None  # an image's public id (from POST /api/media)
+    clear_image: bool = False
+    byline: str | None = None
+    clear_byline: bool = False
 
 
 def resolve_regions(slugs: list[str] | None, field: str = "regions") -> list[Region]:
@@ -97,6 +101,16 @@ def resolve_regions(slugs: list[str] | None, field: str = "regions") -> list[Reg
         raise APIError(422, "Some fields are not valid.",
                        fields={field: "unknown region: " + ", ".join(unknown)})
     return [found[s] for s in slugs]
+
+
+def resolve_image(public_id: str | None) -> Image | None:
+    """The image an entry names by its public id; an id that is not ours is refused (422)."""
+    if public_id is None:
+        return None
+    image = media.find(public_id)
+    if image is None:
+        raise APIError(422, "Some fields are not valid.", fields={"image": "unknown image: upload it first"})
+    return image
 
 
 def slugify(title: str) -> str:
@@ -202,6 +216,8 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
         status="published",
         source_id=source_id,
         regions=resolve_regions(fields.regions),
+        image=resolve_image(fields.image),
+        byline=fields.byline,
     )
     entry.body_text = plain_text(entry.body_html)
     db.session.add(entry)
@@ -245,6 +261,10 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
         entry.embargo_until = fields.embargo_until
     if fields.regions is not None:
         entry.regions = resolve_regions(fields.regions)
+    if fields.image is not None or fields.clear_image:
+        entry.image = resolve_image(fields.image)
+    if fields.byline is not None or fields.clear_byline:
+        entry.byline = fields.byline
     correction = _new_correction(entry, correction)
     if correction:
         entry.corrections.append(Correction(text=correction, created_at=timeutil.now()))

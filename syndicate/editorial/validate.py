@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from flask import request
@@ -13,6 +14,7 @@ from ..text import clean_text
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 # BCP 47, loosely: a primary language subtag and optional subtags.
+MEDIA_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*\Z")
 
 
@@ -60,6 +62,33 @@ class Fields:
             return None
         if len(value) > max_len:
             self.errors[name] = f"must be at most {max_len} characters"
+            return None
+        return value
+
+    def line(self, name: str, *, max_len: int) -> str | None:
+        """One line of printed text (a byline): control characters refused, not dropped; empty means none."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.errors[name] = "must be a string"
+            return None
+        if any(unicodedata.category(c) in ("Cc", "Cs") or c in "\u2028\u2029" for c in value):
+            self.errors[name] = "must be one line, without control characters"
+            return None
+        value = " ".join(value.split())
+        if len(value) > max_len:
+            self.errors[name] = f"must be at most {max_len} characters"
+            return None
+        return value
+
+    def media_id(self, name: str) -> str | None:
+        """An image's public id as POST /api/media gave it; whether it exists is the service's question."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not MEDIA_ID.fullmatch(value):
+            self.errors[name] = "must be an image id from POST /api/media"
             return None
         return value
 

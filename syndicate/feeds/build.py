@@ -8,14 +8,14 @@ from urllib.parse import quote
 
 from flask import current_app
 
-from .. import timeutil
+from .. import media, timeutil
 from ..access import Reader
 from ..content import queries
 from ..content.state import Snapshot
 from ..errors import APIError
-from ..models import Entry
+from ..models import Entry, Image
 from ..urls import absolute, site_root
-from .model import FeedDoc, FeedItem
+from .model import FeedDoc, FeedImage, FeedItem
 
 PAYMENT_LINK = {"Link": '</join>; rel="payment"'}
 
@@ -38,9 +38,27 @@ def entry_note(entry: Entry, snap: Snapshot):
     return snap.note_for(entry.story.language)
 
 
-def entry_content(entry: Entry, note) -> str:
-    """The body as readers get it: corrections below it, then the naming note."""
-    parts = [entry.body_html]
+def feed_image(image: Image | None) -> FeedImage | None:
+    """What feeds say of a lead image: its widest size as the enclosure, and its words."""
+    if image is None or not image.renditions:
+        return None
+    shown = media.urls(image)
+    return FeedImage(url=shown["src"], type=shown["type"], length=shown["length"], width=shown["width"],
+                     height=shown["height"], alt=image.alt, caption=image.caption, credit=image.credit)
+
+
+def lead_figure(image: FeedImage) -> str:
+    """The lead image inside the content too, for readers that ignore enclosures."""
+    caption = " · ".join(escape(part) for part in (image.caption, image.credit) if part)
+    figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (f'<figure><img src="{escape(image.url)}" alt="{escape(image.alt)}" width="{image.width}" '
+            f'height="{image.height}">{figcaption}</figure>')
+
+
+def entry_content(entry: Entry, note, image: FeedImage | None = None) -> str:
+    """The body as readers get it: the lead image above it, corrections below it, then the naming note."""
+    parts = [lead_figure(image)] if image is not None else []
+    parts.append(entry.body_html)
     for correction in entry.corrections:
         parts.append(
             f'<p class="correction"><strong>Correction ({timeutil.display(correction.created_at)}):</strong> '
@@ -54,18 +72,21 @@ def entry_content(entry: Entry, note) -> str:
 def entry_item(entry: Entry, snap: Snapshot) -> FeedItem:
     note = entry_note(entry, snap)
     updated = max([entry.updated_at] + ([note.created_at] if note else []))
+    image = feed_image(entry.image)
     return FeedItem(
         id=f"urn:uuid:{entry.uid}",
         title=entry.headline,
         link=entry_url(entry),
         published=entry.published_at,
         updated=updated,
-        content_html=entry_content(entry, note),
+        content_html=entry_content(entry, note, image),
         categories=[(r.slug, r.name) for r in entry.all_regions()],
         naming_note=note.text if note else None,
         naming_note_lang=note.lang if note else None,
         key_event=entry.key_event,
         language=entry.story.language,
+        image=image,
+        author=entry.byline,
     )
 
 

@@ -8,6 +8,22 @@ NS = "https://syndicate.invalid/ns/1.0"  # the project's own feed extension name
 NS_PREFIX = "syndicate"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 AT_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
+MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS
+DC_NS = "http://purl.org/dc/elements/1.1/"  # dc:creator: RSS's own <author> must be an email address
+
+
+@dataclass
+class FeedImage:
+    """An entry's lead image: its widest stored size, and its words."""
+
+    url: str
+    type: str
+    length: int
+    width: int
+    height: int
+    alt: str
+    caption: str | None = None
+    credit: str | None = None
 
 
 @dataclass
@@ -24,6 +40,8 @@ class FeedItem:
     naming_note_lang: str | None = None
     key_event: bool = False
     language: str | None = None
+    image: FeedImage | None = None
+    author: str | None = None  # the byline, only ever as the newsroom printed it
 
 
 @dataclass

@@ -15,7 +15,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..text import clean_text
-from .model import AT_NS, FH_NS, NS, NS_PREFIX, FeedDoc, FeedItem
+from .model import AT_NS, DC_NS, FH_NS, MEDIA_NS, NS, NS_PREFIX, FeedDoc, FeedItem
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_TYPES = {
@@ -64,6 +64,12 @@ class _FeedExtension(BaseExtension):
         namespaces = {NS_PREFIX: NS, "fh": FH_NS}
         if self.doc is not None and self.doc.tombstones:
             namespaces["at"] = AT_NS
+        if self.doc is not None and self.fmt == "rss":
+            # Declared once on the root, and only where an item uses them.
+            if any(item.image for item in self.doc.items):
+                namespaces["media"] = MEDIA_NS
+            if any(item.author for item in self.doc.items):
+                namespaces["dc"] = DC_NS
         return namespaces
 
     def _extend(self, parent, first_item_tag: str, atom_links: bool):
@@ -130,13 +136,33 @@ class _EntryExtension(BaseEntryExtension):
             etree.SubElement(entry, f"{{{NS}}}keyEvent").text = "true"
         return entry
 
-    extend_atom = _extend
+    def extend_atom(self, entry):
+        if self.item.image:
+            # Written here: feedgen 1.0 drops an entry link's rel, which would make this a second alternate.
+            image = self.item.image
+            etree.SubElement(entry, f"{{{ATOM_NS}}}link", rel="enclosure", type=image.type,
+                             length=str(image.length), href=image.url)
+        return self._extend(entry)
 
     def extend_rss(self, entry):
         # RSS has no item `updated`; feedparser and the readers built on it read atom:updated, and
         # a newer one is how a withdrawal's notice replaces what they hold.
         etree.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _utc(self.item.updated).isoformat()
+        if self.item.author:
+            etree.SubElement(entry, f"{{{DC_NS}}}creator").text = clean_text(self.item.author)
+        if self.item.image:
+            _media_content(entry, self.item.image)
         return self._extend(entry)
+
+
+def _media_content(entry, image) -> None:
+    """Media RSS for readers that show pictures from it: size, medium, alt text as description, credit."""
+    content = etree.SubElement(entry, f"{{{MEDIA_NS}}}content", url=image.url, type=image.type,
+                               fileSize=str(image.length), medium="image", width=str(image.width),
+                               height=str(image.height))
+    etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain").text = clean_text(image.alt)
+    if image.credit:
+        etree.SubElement(content, f"{{{MEDIA_NS}}}credit").text = clean_text(image.credit)
 
 
 def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
@@ -173,6 +199,10 @@ def _render_xml(doc: FeedDoc, fmt: str) -> bytes:
         fe.updated(_utc(item.updated))
         for term, label in item.categories:
             fe.category(term=term, label=clean_text(label))
+        if item.author:
+            fe.author({"name": clean_text(item.author)})  # Atom; RSS gets dc:creator (see _EntryExtension)
+        if item.image and fmt == "rss":
+            fe.enclosure(item.image.url, str(item.image.length), item.image.type)  # Atom's: _EntryExtension
         content = clean_text(item.content_html)
         if fmt == "atom":
             fe.content(content, type="html")
@@ -242,6 +272,12 @@ def _json_item(item: FeedItem) -> dict:
         out["tags"] = [label for _, label in item.categories]
     if item.language:
         out["language"] = item.language
+    if item.author:
+        out["authors"] = [{"name": clean_text(item.author)}]
+    if item.image:
+        out["image"] = item.image.url
+        out["attachments"] = [{"url": item.image.url, "mime_type": item.image.type,
+                               "size_in_bytes": item.image.length, "title": clean_text(item.image.alt)}]
     extension = {}
     if item.naming_note:
         extension["naming_note"] = item.naming_note

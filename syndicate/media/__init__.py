@@ -23,11 +23,12 @@ def init_app(app: Flask) -> None:
             raise ConfigError(f"SYNDICATE_{name} must be a positive integer")
 
     from ..extensions import csrf
-    from . import api, views  # noqa: F401  (routes register on import)
+    from . import api, store, views  # noqa: F401  (routes register on import)
 
     csrf.exempt(api_bp)  # authenticated by bearer token, never by cookie
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
+    app.add_template_global(store.urls, "image_urls")  # what a page's <img> needs, in templates
 
 
 from .store import find, urls  # noqa: E402  (the helpers pages and feeds use)

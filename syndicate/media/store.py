@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Image, ImageRendition
-from ..urls import absolute
+from ..urls import absolute, site_root
 from ..writes import begin_write
 from .process import Rendition
 
@@ -56,13 +56,18 @@ def rendition_url(image: Image, rendition: ImageRendition) -> str:
                     ext=EXTENSIONS[rendition.format])
 
 
-def urls(image: Image) -> dict:
-    """What an <img> or a feed's enclosure needs: the widest size as src, every size in srcset."""
+def urls(image: Image, *, relative: bool = False) -> dict:
+    """What an <img> or a feed's enclosure needs: the widest size as src, every size in srcset.
+
+    Feeds need absolute URLs; pages take them root-relative, so they load from whichever
+    name the reader reached the site by (the CSP allows only 'self').
+    """
     sizes = sorted(image.renditions, key=lambda r: r.width)
     widest = sizes[-1]
+    cut = len(site_root()) if relative else 0
     return {
-        "src": rendition_url(image, widest),
-        "srcset": ", ".join(f"{rendition_url(image, r)} {r.width}w" for r in sizes),
+        "src": rendition_url(image, widest)[cut:],
+        "srcset": ", ".join(f"{rendition_url(image, r)[cut:]} {r.width}w" for r in sizes),
         "width": widest.width,
         "height": widest.height,
         "type": "image/" + widest.format,

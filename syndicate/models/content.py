@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
@@ -9,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .media import Image
 
 story_regions = Table(
     "story_region",
@@ -103,12 +107,17 @@ class Entry(db.Model):
     source_id: Mapped[str | None] = mapped_column(String(1000))
     # Whether partners can hold a copy: set when it enters their change log, cleared by a tombstone.
     partner_released: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The lead image; deleting an image leaves its entries without one rather than deleting them.
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("image.id", ondelete="SET NULL"), index=True)
+    # The reporter's name as the newsroom chose to print it, or none: a name can endanger its bearer.
+    byline: Mapped[str | None] = mapped_column(String(200))
 
     story: Mapped[Story] = relationship(back_populates="entries", lazy="joined", innerjoin=True)
     regions: Mapped[list[Region]] = relationship(secondary=entry_regions, lazy="selectin", order_by=Region.slug)
     corrections: Mapped[list[Correction]] = relationship(
         lazy="selectin", order_by="Correction.created_at", cascade="all, delete-orphan"
     )
+    image: Mapped[Image | None] = relationship(lazy="selectin")
 
     @property
     def visible(self) -> bool:

@@ -59,34 +59,55 @@
   var body = document.getElementById("preview-body");
   var warnings = document.getElementById("preview-warnings");
   var timer = null;
-  var asked = 0;
+  var busy = false;    // a preview request is out: never more than one at a time
+  var again = false;   // the text changed while it was out: ask once more when it is back
 
-  function refresh() {
-    if (!form.elements.body.value.trim() && !form.elements.headline.value.trim()) return;
-    var mine = ++asked;
-    window.fetch(form.getAttribute("data-preview"), {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: {"Accept": "application/json"}
-    }).then(function (response) {
-      return response.ok ? response.json() : null;
-    }).then(function (data) {
-      if (!data || mine !== asked) return;
-      headline.textContent = form.elements.headline.value.trim() || "(no headline yet)";
+  function show(data) {
+    headline.textContent = form.elements.headline.value.trim() || "(no headline yet)";
+    warnings.textContent = "";
+    if (data.error) {
+      // Markup the desk refuses: say why where the preview would be; publishing would say the same.
+      body.textContent = "";
+      var refused = document.createElement("p");
+      refused.className = "error";
+      refused.textContent = (data.error.fields && data.error.fields.body) || data.error.message;
+      warnings.appendChild(refused);
+    } else {
       body.innerHTML = data.html;  // sanitised by the server, exactly as it will be stored
-      warnings.textContent = "";
       (data.warnings.length ? data.warnings : [null]).forEach(function (text) {
         var p = document.createElement("p");
         p.className = text ? "warning" : "ok";
         p.textContent = text || "No gazetteer warnings.";
         warnings.appendChild(p);
       });
-      section.hidden = false;
-    }).catch(function () { /* offline: the draft is kept; the Preview button still works */ });
+    }
+    section.hidden = false;
   }
 
-  form.addEventListener("input", function () {
+  function refresh() {
+    if (!form.elements.body.value.trim() && !form.elements.headline.value.trim()) return;
+    if (busy) { again = true; return; }
+    busy = true;
+    window.fetch(form.getAttribute("data-preview"), {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: {"Accept": "application/json"}
+    }).then(function (response) {
+      return response.ok || response.status === 422 ? response.json() : null;
+    }).then(function (data) {
+      if (data && !again) show(data);  // a newer text is on its way otherwise
+    }).catch(function () { /* offline: the draft is kept; the Preview button still works */
+    }).then(function () {
+      busy = false;
+      if (again) { again = false; schedule(); }
+    });
+  }
+
+  // Wait for a pause in the typing; a long text waits longer, as each preview of it costs more.
+  function schedule() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, 400);
-  });
+    timer = window.setTimeout(refresh, Math.min(2000, 400 + Math.floor(form.elements.body.value.length / 100)));
+  }
+
+  form.addEventListener("input", schedule);
   if (form.elements.body.value.trim()) refresh();
 })();
