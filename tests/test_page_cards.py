@@ -122,3 +122,25 @@ def test_poll_seconds_must_be_a_positive_whole_number(database_url, tmp_path):
     for bad in (0, -5, "often", True):
         with pytest.raises(ConfigError, match="POLL_SECONDS"):
             create_app(make_config(database_url, POLL_SECONDS=bad), instance_path=str(tmp_path / "i"))
+
+
+def test_a_lead_image_the_public_may_see_makes_a_large_card(client, newsroom, day):
+    from test_entry_media import picture
+
+    shown = picture(client, newsroom.headers, alt="Lorries at the crossing")
+    hidden = picture(client, newsroom.headers, alt="The members' picture", colour=(200, 120, 40))
+    free = newsroom.entry("day-5", headline="Convoy crosses", image=shown["id"], published_at=ago(days=1))
+    newsroom.story(title="For members", slug="members-only", access="members", published_at=ago(hours=1))
+    gated = newsroom.entry("members-only", headline="Behind the lines", image=hidden["id"])
+
+    location = client.get(f"/stories/day-5/updates/{free['uid']}").headers["Location"]
+    for path in ("/stories/day-5", location.split("#")[0]):
+        tags = meta(client.get(path).get_data(as_text=True))
+        assert re.fullmatch(re.escape(f"{SITE}/media/{shown['id']}/") + r"\d+\.(jpg|webp)", tags["og:image"]), tags
+        assert tags["og:image:alt"] == "Lorries at the crossing" and int(tags["og:image:width"]) == 1200
+        assert tags["twitter:card"] == "summary_large_image"
+
+    location = client.get(f"/stories/members-only/updates/{gated['uid']}").headers["Location"]
+    for path in ("/stories/members-only", location.split("#")[0]):
+        tags = meta(client.get(path).get_data(as_text=True))
+        assert "og:image" not in tags and tags["twitter:card"] == "summary", path

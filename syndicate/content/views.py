@@ -92,11 +92,10 @@ def _render_story(slug: str, page: int, uid: str | None = None) -> str:
     key_events = pages.entry_views(queries.key_events(item), reader, snap) if item.kind == "live" else []
     url = absolute("content.story", slug=item.slug, page=page if page > 1 else None)
     series, series_total = queries.series_days(item)
-    first = next((v.entry for v in views if not v.withdrawn), None)
     return render_template(
         "content/story.html",
         story=item,
-        card=cards.for_update(shared, snap) if shared else cards.for_story(item, first, snap),
+        card=cards.for_update(shared, snap) if shared else cards.for_story(item, [v.entry for v in views], snap),
         current_day=pages.current_day(item, series),
         poll_seconds=current_app.config["POLL_SECONDS"],
         entries=views,
