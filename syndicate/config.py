@@ -55,6 +55,8 @@ DEFAULTS = {
     "DOCUMENT_CACHE_ITEMS": 2000,
     "SHARED_CACHE_SECONDS": 2,
     "PAGE_SIZE": 30,
+    # How often an open live page asks whether there is news (a hidden tab asks less often).
+    "POLL_SECONDS": 30,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
     "DB_STATEMENT_TIMEOUT": 5,
@@ -111,8 +113,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         raise ConfigError("SYNDICATE_RETENTION_DAYS must be a whole number of days, 1 or more")
     if not isinstance(cfg["LOG_CLIENT_IP"], bool):
         raise ConfigError("SYNDICATE_LOG_CLIENT_IP must be true or false")
-    if not isinstance(cfg["PAGE_SIZE"], int) or cfg["PAGE_SIZE"] < 1:
-        raise ConfigError("SYNDICATE_PAGE_SIZE must be a positive integer")
+    for name in ("PAGE_SIZE", "POLL_SECONDS"):
+        if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] < 1:
+            raise ConfigError(f"SYNDICATE_{name} must be a positive integer")
     if not cfg["SITE_URL"]:
         # Links in cached feeds and in mail must never come from a request's Host header.
         if cfg["ENV"] == "production":

@@ -120,7 +120,8 @@ def test_permalinks_lead_to_the_page_that_holds_the_update(client, long_day):
     for index, page in ((7, None), (4, 2), (0, 3)):
         response = client.get(f"/stories/day-40/updates/{long_day[index]}")
         assert response.status_code == 302
-        query = f"?page={page}" if page else ""
+        # The update rides along in the query, so the page it lands on can preview that update when shared.
+        query = (f"?page={page}&" if page else "?") + f"update={long_day[index]}"
         assert response.headers["Location"] == f"/stories/day-40{query}#entry-{long_day[index]}"
         target = client.get(f"/stories/day-40{query}").get_data(as_text=True)
         assert f'id="entry-{long_day[index]}"' in target
@@ -128,6 +129,8 @@ def test_permalinks_lead_to_the_page_that_holds_the_update(client, long_day):
     assert client.get("/stories/day-40/updates/not-an-update").status_code == 404
     assert client.get(f"/stories/other/updates/{long_day[0]}").status_code == 404
     assert client.get("/stories/day-40/updates/%00").status_code == 404
+    assert client.get("/stories/day-40?update=not-an-update").status_code == 404
+    assert client.get(f"/stories/other-day?update={long_day[0]}").status_code == 404
 
 
 def test_json_ld_holds_what_the_page_shows(client, long_day):

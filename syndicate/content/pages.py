@@ -124,5 +124,15 @@ def day_note(views: list[EntryView]) -> Note | None:
     return next((v.naming_note for v in views if v.naming_note and not v.withdrawn), None)
 
 
+def current_day(story: Story, series: list):
+    """The series' newest day when it is not this live day, which has then ended; None otherwise.
+
+    `series` is what queries.series_days gives, oldest first: its last row is the newest day.
+    """
+    if story.kind != "live" or not story.series or not series or series[-1].id == story.id:
+        return None
+    return series[-1]
+
+
 def day_label(day: date) -> str:
     return timeutil.display_day(day)

@@ -13,7 +13,7 @@ from ..members.auth import current_reader, is_personal, signed_in_member_id
 from ..members.tokens import make_feed_token
 from . import pulse
 from ..urls import absolute
-from . import bp, pages, queries
+from . import bp, cards, pages, queries
 from .state import snapshot
 
 HTML = "text/html; charset=utf-8"
@@ -64,6 +64,8 @@ def _render_home() -> str:
         key_events=pages.entry_views(queries.key_events(live), reader, snap) if live else [],
         last_updated=queries.last_updated(live) if live else None,
         note=pages.story_note(live, views, snap) if live else None,
+        card=cards.for_home(live),
+        poll_seconds=current_app.config["POLL_SECONDS"],
         stories=[s for s in queries.latest_stories(12) if not live or s.id != live.id],
     )
 
@@ -71,13 +73,20 @@ def _render_home() -> str:
 @bp.get("/stories/<slug>")
 def story(slug: str):
     page = _page_number()
-    return _cached_page(("story", slug, page), lambda: _render_story(slug, page))
+    # The update a permalink led here for (?update=UID): the page's preview card describes it.
+    uid = request.args.get("update")
+    return _cached_page(("story", slug, page, uid), lambda: _render_story(slug, page, uid))
 
 
-def _render_story(slug: str, page: int) -> str:
+def _render_story(slug: str, page: int, uid: str | None = None) -> str:
     snap = snapshot()
     reader = current_reader()
     item = queries.get_story(slug)
+    shared = None
+    if uid is not None:
+        shared = queries.listed_entry(item, uid)
+        if shared is None:
+            abort(404, "No update of this story has that address.")
     size = current_app.config["PAGE_SIZE"]
     total = queries.story_page_count(item)
     pages_count = max(1, -(-total // size))
@@ -90,6 +99,9 @@ def _render_story(slug: str, page: int) -> str:
     return render_template(
         "content/story.html",
         story=item,
+        card=cards.for_update(shared, snap) if shared else cards.for_story(item, [v.entry for v in views], snap),
+        current_day=pages.current_day(item, series),
+        poll_seconds=current_app.config["POLL_SECONDS"],
         entries=views,
         key_events=key_events,
         last_updated=queries.last_updated(item),
@@ -112,7 +124,9 @@ def update(slug: str, uid: str):
     if entry is None:
         abort(404, "No update of this story has that address.")
     page = queries.newer_than(item, entry) // current_app.config["PAGE_SIZE"] + 1
-    target = url_for("content.story", slug=item.slug, page=page if page > 1 else None, _anchor=f"entry-{entry.uid}")
+    # The update named in the query gives the page a preview card of its own, for links shared from here.
+    target = url_for("content.story", slug=item.slug, page=page if page > 1 else None, update=entry.uid,
+                     _anchor=f"entry-{entry.uid}")
     response = redirect(target, code=302)
     # Which page holds an update moves as the day goes on: a shared cache may keep this only briefly.
     response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={current_app.config['SHARED_CACHE_SECONDS']}"
@@ -150,6 +164,7 @@ def _render_day(which):
     views = pages.entry_views(entries, current_reader(), snap)
     older, newer = snap.neighbours(which)
     return render_template("content/day.html", day=which, label=pages.day_label, entries=views, older=older,
+                           card=cards.for_day(which, pages.day_label(which)),
                            newer=newer, note=pages.day_note(views), **pages.gating(views))
 
 
