@@ -55,6 +55,8 @@ DEFAULTS = {
     "DOCUMENT_CACHE_ITEMS": 2000,
     "SHARED_CACHE_SECONDS": 2,
     "PAGE_SIZE": 30,
+    # The site's languages, the default first; the others have their pages under /<lang>/.
+    "LANGUAGES": "en",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
     "DB_STATEMENT_TIMEOUT": 5,
@@ -113,6 +115,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         raise ConfigError("SYNDICATE_LOG_CLIENT_IP must be true or false")
     if not isinstance(cfg["PAGE_SIZE"], int) or cfg["PAGE_SIZE"] < 1:
         raise ConfigError("SYNDICATE_PAGE_SIZE must be a positive integer")
+    from .languages import parse
+
+    cfg["LANGUAGES"] = parse(cfg["LANGUAGES"])
     if not cfg["SITE_URL"]:
         # Links in cached feeds and in mail must never come from a request's Host header.
         if cfg["ENV"] == "production":

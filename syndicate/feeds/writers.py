@@ -130,7 +130,11 @@ class _EntryExtension(BaseEntryExtension):
             etree.SubElement(entry, f"{{{NS}}}keyEvent").text = "true"
         return entry
 
-    extend_atom = _extend
+    def extend_atom(self, entry):
+        # Each entry says its story's language: a partner's change log mixes languages in one document.
+        if self.item.language:
+            entry.set("{http://www.w3.org/XML/1998/namespace}lang", self.item.language)
+        return self._extend(entry)
 
     def extend_rss(self, entry):
         # RSS has no item `updated`; feedparser and the readers built on it read atom:updated, and
