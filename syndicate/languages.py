@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
     def _languages():
         # Pages override page_lang and alternates; these are what any other page (desk, account) says.
         return {"page_lang": default(), "alternates": [], "language_links": language_links,
-                "lang_prefix": prefix_values}
+                "lang_prefix": prefix_values, "language_name": name}
 
 
 @dataclass(frozen=True)
