@@ -46,9 +46,14 @@ def demo_command(host, port, no_serve):
     """Create the database, load the demo newsroom (idempotent) and serve it."""
     from .demo import load_demo, welcome_lines
 
+    app = current_app._get_current_object()
+    if not os.environ.get("SYNDICATE_LANGUAGES"):
+        # The seed newsroom publishes in English and Russian, so both sites can be seen on first run.
+        from .languages import parse
+
+        app.config["LANGUAGES"] = parse("en,ru")
     upgrade_database()
     loaded = load_demo()
-    app = current_app._get_current_object()
     if not os.environ.get("SYNDICATE_SITE_URL"):
         # Links (feeds, mail) point where the demo itself serves, unless the operator said otherwise.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

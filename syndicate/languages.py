@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from flask import Flask, current_app, url_for
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, ValidationError
 
 from .config import ConfigError
 
@@ -66,19 +66,24 @@ def of_story(story) -> str:
     return story.language if story.language in configured() else default()
 
 
-def make_converter(app: Flask) -> type[BaseConverter]:
-    """A URL part that matches only this app's non-default languages (`/ru/...`), nothing else."""
-    alternatives = "|".join(re.escape(t) for t in app.config["LANGUAGES"][1:])
+class LanguageConverter(BaseConverter):
+    """A URL part naming one of the app's non-default languages (`/ru/...`); any other value matches no page.
 
-    class LanguageConverter(BaseConverter):
-        regex = f"(?:{alternatives})" if alternatives else "(?!)"
-        part_isolating = True
+    Checked against the configuration when a request is matched, not when routes are made, so a
+    command that changes the languages (the demo) needs no new routes.
+    """
 
-    return LanguageConverter
+    regex = _TAG.pattern
+    part_isolating = True
+
+    def to_python(self, value: str) -> str:
+        if value not in others():
+            raise ValidationError()
+        return value
 
 
 def init_app(app: Flask) -> None:
-    app.url_map.converters["lang"] = make_converter(app)
+    app.url_map.converters["lang"] = LanguageConverter
 
     @app.context_processor
     def _languages():

@@ -8,6 +8,7 @@ import re
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -292,3 +293,28 @@ def test_the_desk_starts_a_translation_with_the_source_beside(client, newsroom, 
     english = client.get("/stories/only-en").get_data(as_text=True)
     assert alternates(english) == {"en": f"{SITE}/stories/only-en", "ru": f"{SITE}/stories/only-en-ru"}
     assert json.loads(json.dumps(switcher(english))) == {"ru": f"{SITE}/stories/only-en-ru"}
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_the_demo_holds_a_russian_edition(client, runner):
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    home = client.get("/ru/").get_data(as_text=True)
+    assert '<html lang="ru">' in home and "Прямой эфир: день" in home
+    live = re.search(r'<article class="live" lang="ru">', home)
+    assert live, "the Russian home opens with the Russian live day"
+    slug = re.search(r'href="/stories/(live-[0-9-]+-ru)"', home).group(1)
+    russian = client.get(f"/stories/{slug}").get_data(as_text=True)
+    # The demo serves (and links) at its own address.
+    paths = lambda links: {lang: urlsplit(url).path for lang, url in links.items()}  # noqa: E731
+    assert paths(alternates(russian)) == {"en": f"/stories/{slug[:-3]}", "ru": f"/stories/{slug}"}
+    assert "Примечание о названиях" in russian  # the naming note in the story's language
+    article = client.get("/stories/tbilisi-metro-opens-ru").get_data(as_text=True)
+    assert "В Тбилиси" in article and paths(alternates(article))["en"] == "/stories/tbilisi-metro-opens"
+    archive = client.get("/ru/archive/").get_data(as_text=True)
+    assert len(re.findall(r'<li><a href="/stories/live-[0-9-]+-ru">', archive)) == 2
+    english = client.get("/").get_data(as_text=True)
+    assert "Прямой эфир" not in english and paths(switcher(english)) == {"ru": "/ru/"}
+    assert feedparser.parse(client.get("/ru/feeds/latest.atom").data).feed.language == "ru"
