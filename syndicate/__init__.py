@@ -33,8 +33,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     metrics.init_app(app)  # early: its clock starts before any other hook runs
     health.init_app(app)
 
-    from . import cli, content, desk, editorial, feeds, media, members, partners, search
+    from . import cli, content, desk, editorial, feeds, languages, media, members, partners, search
 
+    languages.init_app(app)  # first: its URL converter must exist before any /<lang>/ route is added
     content.init_app(app)
     feeds.init_app(app)
     members.init_app(app)

@@ -53,6 +53,11 @@ def demo_command(host, port, no_serve):
     if not app.config["MAIL_SERVER"] and console.echo_way_in not in watchers:
         # Mail is only written to .eml files here: the demo says where, and prints their sign-in links.
         watchers.append(console.echo_way_in)
+    if not os.environ.get("SYNDICATE_LANGUAGES"):
+        # The seed newsroom publishes in English and Russian, so both sites can be seen on first run.
+        from .languages import parse
+
+        app.config["LANGUAGES"] = parse("en,ru")
     upgrade_database()
     loaded = load_demo()
     if not os.environ.get("SYNDICATE_SITE_URL"):

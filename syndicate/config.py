@@ -57,6 +57,8 @@ DEFAULTS = {
     "PAGE_SIZE": 30,
     # How often an open live page asks whether there is news (a hidden tab asks less often).
     "POLL_SECONDS": 30,
+    # The site's languages, the default first; the others have their pages under /<lang>/.
+    "LANGUAGES": "en",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "METRICS_TOKEN": None,  # Bearer token for /metrics; unset: /metrics answers 404
     "DB_STATEMENT_TIMEOUT": 5,
@@ -116,6 +118,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     for name in ("PAGE_SIZE", "POLL_SECONDS"):
         if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] < 1:
             raise ConfigError(f"SYNDICATE_{name} must be a positive integer")
+    from .languages import parse
+
+    cfg["LANGUAGES"] = parse(cfg["LANGUAGES"])
     if not cfg["SITE_URL"]:
         # Links in cached feeds and in mail must never come from a request's Host header.
         if cfg["ENV"] == "production":

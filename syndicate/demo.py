@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from . import timeutil
+from . import demo_ru, languages, timeutil
 from .content import state
 from .editorial import service
 from .editorial.auth import add_editor
@@ -193,12 +193,23 @@ def load_demo(now: datetime | None = None) -> Loaded:
     newest, newest_updates = newest_day(now)
     days = [newest - timedelta(days=n) for n in range(len(EARLIER_DAYS), 0, -1)] + [newest]
     stamps: list[tuple[Entry, datetime]] = []
+    russian = "ru" in languages.configured()
+    if russian:
+        ru_note = service.set_naming_note(demo_ru.NOTE, "ru")
     for number, (day, updates) in enumerate(zip(days, [*EARLIER_DAYS, newest_updates]), FIRST_DAY_NUMBER):
-        stamps += _live_day(day, number, updates, now)
-    stamps += _articles(days, now)
+        day_stamps = _live_day(day, number, updates, now)
+        stamps += day_stamps
+        if russian and number >= FIRST_DAY_NUMBER + len(days) - 2:  # the two newest days: free to read
+            stamps += _translated_day(day, number, day_stamps, now)
+    articles = _articles(days, now)
+    stamps += articles
+    if russian:
+        stamps += _translated_articles(articles)
 
     begin_write()
     note.created_at = _local(days[0], "06:00")
+    if russian:
+        ru_note.created_at = note.created_at
     for entry, updated in stamps:
         # The services stamp changes with the clock; the demo's changes happened when its copy says.
         entry.updated_at = updated
@@ -262,6 +273,45 @@ def _live_day(day: date, number: int, updates: list[Update], now: datetime) -> l
             service.withdraw_entry(entry, reason, public_note)
         stamps.append((entry, min(published + timedelta(minutes=later), now)))
     return stamps
+
+
+def _translated_day(day: date, number: int, stamps: list[tuple[Entry, datetime]],
+                    now: datetime) -> list[tuple[Entry, datetime]]:
+    """A live day's Russian translation: its own story in its own series, each update naming its original."""
+    original = stamps[0][0].story
+    story = service.create_story(
+        title=demo_ru.live_title(number), slug=f"{original.slug}-ru", summary=demo_ru.SUMMARY, kind="live",
+        language="ru", access=original.access, regions=[r.slug for r in original.regions], series=SERIES + "-ru",
+        published_at=original.published_at, translation_of=original)
+    out = []
+    for entry, updated in stamps:
+        if entry.status != "published" or entry.headline not in demo_ru.UPDATES:
+            continue
+        headline, body = demo_ru.UPDATES[entry.headline]
+        translated, _ = service.add_entry(story, service.EntryFields(
+            headline=headline, body_html=service.body_from(None, body), published_at=entry.published_at,
+            key_event=entry.key_event, translation_of=entry))
+        # Translated a few minutes after the original, never later than now.
+        out.append((translated, min(updated + timedelta(minutes=10), now)))
+    return out
+
+
+def _translated_articles(stamps: list[tuple[Entry, datetime]]) -> list[tuple[Entry, datetime]]:
+    out = []
+    for entry, updated in stamps:
+        if entry.story.slug not in demo_ru.ARTICLES:
+            continue
+        slug, title, summary, body = demo_ru.ARTICLES[entry.story.slug]
+        original = entry.story
+        story = service.create_story(
+            title=title, slug=slug, summary=summary, kind="article", language="ru", access=original.access,
+            regions=[r.slug for r in original.regions], series=None, published_at=original.published_at,
+            translation_of=original)
+        translated, _ = service.add_entry(story, service.EntryFields(
+            headline=title, body_html=service.body_from(None, body), published_at=entry.published_at,
+            translation_of=entry))
+        out.append((translated, updated))
+    return out
 
 
 def _articles(days: list[date], now: datetime) -> list[tuple[Entry, datetime]]:

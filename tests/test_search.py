@@ -13,6 +13,11 @@ from syndicate.extensions import db
 from syndicate.models import Entry, SearchDocument
 
 
+@pytest.fixture
+def app_config():
+    return {"LANGUAGES": "en,ru"}
+
+
 def page(client, path: str, status: int = 200) -> str:
     response = client.get(path)
     assert response.status_code == status, (path, response.status_code)

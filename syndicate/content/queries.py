@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import abort
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager
 
+from .. import languages
 from ..access import Reader
 from ..extensions import db
 from ..models import Entry, Region, Story
@@ -23,6 +24,20 @@ def _readable(query: Select, reader: Reader, snap: Snapshot) -> Select:
         return query
     window = Entry.day.in_(sorted(snap.public_days)) if snap.public_days else false()
     return query.where(or_(Story.access == "public", and_(Story.access == "standard", window)))
+
+
+def in_language(lang: str | None):
+    """Stories of one of the site's languages (None: all of them).
+
+    The default language's pages hold every story not in another configured language, so a
+    story in a language the site no longer lists is still shown, at the root.
+    """
+    if lang is None:
+        return true()
+    if lang == languages.default():
+        others = languages.others()
+        return Story.language.not_in(others) if others else true()
+    return Story.language == lang
 
 
 def _entries() -> Select:
@@ -69,8 +84,9 @@ def all_regions() -> list[Region]:
     return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
-def latest(reader: Reader, snap: Snapshot, limit: int) -> list[Entry]:
-    return list(db.session.scalars(_newest_first(_readable(_entries(), reader, snap)).limit(limit)))
+def latest(reader: Reader, snap: Snapshot, limit: int, lang: str | None = None) -> list[Entry]:
+    query = _readable(_entries().where(in_language(lang)), reader, snap)
+    return list(db.session.scalars(_newest_first(query).limit(limit)))
 
 
 def for_story(story: Story, reader: Reader, snap: Snapshot, limit: int | None = None) -> list[Entry]:
@@ -85,13 +101,14 @@ def _in_region(region: Region):
     )
 
 
-def for_region(region: Region, reader: Reader, snap: Snapshot, limit: int) -> list[Entry]:
-    query = _newest_first(_readable(_entries().where(_in_region(region)), reader, snap))
+def for_region(region: Region, reader: Reader, snap: Snapshot, limit: int, lang: str | None = None) -> list[Entry]:
+    query = _newest_first(_readable(_entries().where(_in_region(region), in_language(lang)), reader, snap))
     return list(db.session.scalars(query.limit(limit)))
 
 
-def for_day(day: date, reader: Reader, snap: Snapshot) -> list[Entry]:
-    return list(db.session.scalars(_newest_first(_readable(_entries().where(Entry.day == day), reader, snap))))
+def for_day(day: date, reader: Reader, snap: Snapshot, lang: str | None = None) -> list[Entry]:
+    query = _readable(_entries().where(Entry.day == day, in_language(lang)), reader, snap)
+    return list(db.session.scalars(_newest_first(query)))
 
 
 # Updates withdrawn recently, which feeds still carry as a removal notice under the same id.
@@ -106,20 +123,20 @@ def _withdrawn(reader: Reader, since: datetime, *where) -> list[Entry]:
     return list(db.session.scalars(_newest_first(query)))
 
 
-def withdrawn_latest(reader: Reader, since: datetime) -> list[Entry]:
-    return _withdrawn(reader, since)
+def withdrawn_latest(reader: Reader, since: datetime, lang: str | None = None) -> list[Entry]:
+    return _withdrawn(reader, since, in_language(lang))
 
 
 def withdrawn_for_story(story: Story, reader: Reader, since: datetime) -> list[Entry]:
     return _withdrawn(reader, since, Entry.story_id == story.id)
 
 
-def withdrawn_for_region(region: Region, reader: Reader, since: datetime) -> list[Entry]:
-    return _withdrawn(reader, since, _in_region(region))
+def withdrawn_for_region(region: Region, reader: Reader, since: datetime, lang: str | None = None) -> list[Entry]:
+    return _withdrawn(reader, since, _in_region(region), in_language(lang))
 
 
-def withdrawn_for_day(day: date, reader: Reader, since: datetime) -> list[Entry]:
-    return _withdrawn(reader, since, Entry.day == day)
+def withdrawn_for_day(day: date, reader: Reader, since: datetime, lang: str | None = None) -> list[Entry]:
+    return _withdrawn(reader, since, Entry.day == day, in_language(lang))
 
 
 def any_on_day(day: date) -> bool:
@@ -167,8 +184,8 @@ def newer_than(story: Story, entry: Entry) -> int:
     return db.session.scalar(select(func.count()).select_from(Entry).where(Entry.story_id == story.id, LISTED, newer))
 
 
-def day_page_entries(day: date) -> list[Entry]:
-    query = select(Entry).join(Entry.story).where(Entry.day == day, LISTED)
+def day_page_entries(day: date, lang: str | None = None) -> list[Entry]:
+    query = select(Entry).join(Entry.story).where(Entry.day == day, LISTED, in_language(lang))
     return list(db.session.scalars(_newest_first(query)))
 
 
@@ -194,21 +211,47 @@ def series_days(story: Story) -> tuple[list, int]:
     return first + recent[::-1], total
 
 
-def latest_live(snap: Snapshot) -> Story | None:
-    return db.session.scalar(select(Story).where(Story.kind == "live").order_by(Story.published_at.desc()).limit(1))
+def latest_live(snap: Snapshot, lang: str | None = None) -> Story | None:
+    query = select(Story).where(Story.kind == "live", in_language(lang)).order_by(Story.published_at.desc())
+    return db.session.scalar(query.limit(1))
 
 
-def latest_stories(limit: int = 10) -> list[Story]:
-    return list(db.session.scalars(select(Story).order_by(Story.published_at.desc()).limit(limit)))
+def latest_stories(limit: int = 10, lang: str | None = None) -> list[Story]:
+    query = select(Story).where(in_language(lang)).order_by(Story.published_at.desc())
+    return list(db.session.scalars(query.limit(limit)))
 
 
-def stories_by_day(days: list[date]) -> dict[date, list[Story]]:
+def days_in(lang: str, snap: Snapshot) -> tuple[date, ...]:
+    """Days with coverage in a language, newest first: the snapshot's own when the site has one language."""
+    if not languages.others():
+        return snap.days
+    query = (select(Entry.day).join(Entry.story).where(PUBLISHED, in_language(lang)).distinct()
+             .order_by(Entry.day.desc()))
+    return tuple(db.session.scalars(query))
+
+
+def stories_by_day(days: list[date], lang: str | None = None) -> dict[date, list[Story]]:
     """Stories that have entries on each of the given days."""
     rows = db.session.execute(
-        select(Entry.day, Story).join(Entry.story).where(PUBLISHED, Entry.day.in_(days))
+        select(Entry.day, Story).join(Entry.story).where(PUBLISHED, Entry.day.in_(days), in_language(lang))
         .distinct().order_by(Story.published_at)
     ).all()
     out: dict[date, list[Story]] = {d: [] for d in days}
     for day, story in rows:
         out[day].append(story)
     return out
+
+
+def translations(story: Story) -> list[Story]:
+    """A story and every translation of it (or of the story it translates), oldest first."""
+    root = story.translation_of_id or story.id
+    query = select(Story).where(or_(Story.id == root, Story.translation_of_id == root)).order_by(Story.id)
+    return list(db.session.scalars(query))
+
+
+def entry_translations(entry: Entry) -> list[Entry]:
+    """An entry and its translations (or its source's), published or with a public note, oldest first."""
+    root = entry.translation_of_id or entry.id
+    query = (select(Entry).join(Entry.story).options(contains_eager(Entry.story))
+             .where(or_(Entry.id == root, Entry.translation_of_id == root), LISTED).order_by(Entry.id))
+    return list(db.session.scalars(query))

@@ -6,14 +6,14 @@ from typing import Callable
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from .. import documents, timeutil
+from .. import documents, languages, timeutil
 from ..access import entry_is_free
 from ..desk.auth import signed_in as desk_signed_in
 from ..members.auth import current_reader, is_personal, signed_in_member_id
 from ..members.tokens import make_feed_token
 from . import pulse
 from ..urls import absolute
-from . import bp, cards, pages, queries
+from . import bp, cards, pages, queries, translations
 from .state import snapshot
 
 HTML = "text/html; charset=utf-8"
@@ -45,15 +45,17 @@ def _page_number() -> int:
     return int(value)
 
 
-@bp.get("/")
-def home():
-    return _cached_page(("home",), _render_home)
+@bp.get("/", defaults={"lang": None})
+@bp.get("/<lang:lang>/")
+def home(lang: str | None):
+    lang = lang or languages.default()
+    return _cached_page(("home", lang), lambda: _render_home(lang))
 
 
-def _render_home() -> str:
+def _render_home(lang: str) -> str:
     snap = snapshot()
     reader = current_reader()
-    live = queries.latest_live(snap)
+    live = queries.latest_live(snap, lang)
     size = current_app.config["PAGE_SIZE"]
     views = pages.entry_views(queries.story_page_entries(live, limit=size + 1), reader, snap) if live else []
     return render_template(
@@ -66,7 +68,9 @@ def _render_home() -> str:
         note=pages.story_note(live, views, snap) if live else None,
         card=cards.for_home(live),
         poll_seconds=current_app.config["POLL_SECONDS"],
-        stories=[s for s in queries.latest_stories(12) if not live or s.id != live.id],
+        stories=[s for s in queries.latest_stories(12, lang) if not live or s.id != live.id],
+        page_lang=lang,
+        alternates=translations.everywhere("content.home"),
     )
 
 
@@ -110,7 +114,9 @@ def _render_story(slug: str, page: int, uid: str | None = None) -> str:
         note=pages.story_note(item, views + key_events, snap),
         series=series,
         series_total=series_total,
-        stories=[s for s in queries.latest_stories(6) if s.id != item.id],
+        stories=[s for s in queries.latest_stories(6, languages.of_story(item)) if s.id != item.id],
+        page_lang=languages.of_story(item),
+        alternates=translations.of_story(item, page),
         json_ld=pages.json_ld(item, views, url, current_app.config["SITE_NAME"]),
         **pages.gating(views),
     )
@@ -128,44 +134,55 @@ def update(slug: str, uid: str):
     target = url_for("content.story", slug=item.slug, page=page if page > 1 else None, update=entry.uid,
                      _anchor=f"entry-{entry.uid}")
     response = redirect(target, code=302)
+    # The update's translations (or its story's), for crawlers that follow permalinks.
+    link = translations.link_header(translations.of_entry(entry))
+    if link:
+        response.headers["Link"] = link
     # Which page holds an update moves as the day goes on: a shared cache may keep this only briefly.
     response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={current_app.config['SHARED_CACHE_SECONDS']}"
     return response
 
 
-@bp.get("/archive/")
-def archive():
-    return _cached_page(("archive",), _render_archive)
+@bp.get("/archive/", defaults={"lang": None})
+@bp.get("/<lang:lang>/archive/")
+def archive(lang: str | None):
+    lang = lang or languages.default()
+    return _cached_page(("archive", lang), lambda: _render_archive(lang))
 
 
-def _render_archive() -> str:
+def _render_archive(lang: str) -> str:
     snap = snapshot()
-    days = list(snap.days)
-    return render_template("content/archive.html", days=days, stories=queries.stories_by_day(days),
-                           public_days=snap.public_days, label=pages.day_label, is_free=entry_is_free)
+    days = list(queries.days_in(lang, snap))
+    return render_template("content/archive.html", days=days, stories=queries.stories_by_day(days, lang),
+                           public_days=snap.public_days, label=pages.day_label, is_free=entry_is_free,
+                           page_lang=lang, alternates=translations.everywhere("content.archive"))
 
 
-@bp.get("/archive/<day>")
-def day(day: str):
+@bp.get("/archive/<day>", defaults={"lang": None})
+@bp.get("/<lang:lang>/archive/<day>")
+def day(day: str, lang: str | None):
+    lang = lang or languages.default()
     which = timeutil.parse_day(day)
     # Known before rendering, so a missing day costs one lookup and is never kept.
     if which is None:
         abort(404, "Archive days are written YYYY-MM-DD.")
     if which not in snapshot().day_set:
         abort(404, "There is no coverage on that day.")
-    return _cached_page(("day", which), lambda: _render_day(which))
+    return _cached_page(("day", which, lang), lambda: _render_day(which, lang))
 
 
-def _render_day(which):
+def _render_day(which, lang: str):
     snap = snapshot()
-    entries = queries.day_page_entries(which)
+    entries = queries.day_page_entries(which, lang)
     if not entries:
         abort(404, "There is no coverage on that day.")
     views = pages.entry_views(entries, current_reader(), snap)
-    older, newer = snap.neighbours(which)
+    older, newer = translations.neighbours(queries.days_in(lang, snap), which)
     return render_template("content/day.html", day=which, label=pages.day_label, entries=views, older=older,
                            card=cards.for_day(which, pages.day_label(which)),
-                           newer=newer, note=pages.day_note(views), **pages.gating(views))
+                           newer=newer, note=pages.day_note(views), page_lang=lang,
+                           lang_values=languages.prefix_values(lang),
+                           alternates=translations.of_day(which), **pages.gating(views))
 
 
 @bp.get("/feeds")

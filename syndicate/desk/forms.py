@@ -12,6 +12,7 @@ from . import markup
 
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
 _IMAGE_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+_UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Compose:
     alt: str = ""
     caption: str = ""
     credit: str = ""
+    translation_of: str = ""  # the public id of the original's update this one translates
     errors: dict[str, str] = field(default_factory=dict)
     html: str = ""  # the body as HTML (not yet sanitised), when the markup was accepted
 
@@ -83,6 +85,7 @@ def read_compose(form, known_regions: set[str]) -> Compose:
         alt=_text(form, "alt", 1000),
         caption=_text(form, "caption", 2000),
         credit=_line(form, "credit", 300),
+        translation_of=form.get("translation_of", "") if _UID.fullmatch(form.get("translation_of", "")) else "",
     )
     for name, limit in (("byline", 200), ("alt", 1000), ("caption", 2000), ("credit", 300)):
         if len(getattr(c, name)) > limit:

@@ -10,7 +10,7 @@ from .. import timeutil
 from ..editorial import idempotency
 from ..errors import APIError, error_body
 from ..extensions import db, limiter
-from . import auth, bp, days, markup, work
+from . import auth, bp, days, markup, translate, work
 from ..media.api import FORM_ALLOWANCE
 from .forms import Compose, read_compose, read_correction, read_withdrawal
 
@@ -132,6 +132,9 @@ def _story_page(story, compose: Compose, status: int = 200, *, preview=None, mes
         latest=series[0] if series else None,
         past_day=days.past_day(story), today=timeutil.today(), confirm=confirm,
         attached=work.image_view(compose.image), max_bytes=current_app.config["MEDIA_MAX_BYTES"],
+        versions=translate.versions(story), missing=translate.missing_languages(story),
+        to_translate=translate.to_translate(story),
+        source_entry=translate.source_of(story, compose.translation_of),
     ), status
 
 
@@ -149,7 +152,48 @@ def _read_compose():
 @bp.get("/stories/<slug>")
 def story(slug: str):
     story = _story_or_404(slug)
-    return _story_page(story, work.blank_compose(story))
+    compose = work.blank_compose(story)
+    # "Translate this update": the compose form names the original's update and shows it beside.
+    source = translate.source_of(story, request.args.get("translate", ""))
+    if source is not None:
+        compose.translation_of = source.uid
+    return _story_page(story, compose)
+
+
+@bp.route("/stories/<slug>/translate/<lang>", methods=["GET", "POST"])
+def translate_story(slug: str, lang: str):
+    """Start this story's translation into another language, its original's title and standfirst beside."""
+    story = _story_or_404(slug)
+    source = translate.original(story)
+    if lang not in translate.missing_languages(story):
+        abort(404, "This story has a version in that language already, or the site does not publish in it.")
+    d = translate.draft(source, lang, request.form if request.method == "POST" else None)
+    error = None
+    if request.method == "POST":
+        if not d.title:
+            error = "Give the translation a title."
+        else:
+            try:
+                body = translate.start(g.desk_editor, source, d, work.form_key(request.form),
+                                       work.form_fingerprint("POST", request.path, request.form))
+            except APIError as exc:
+                if exc.code not in (409, 422):
+                    raise
+                error = " ".join([exc.description, *(f"{k}: {v}." for k, v in exc.fields.items())])
+            else:
+                flash("The translation is started. Translate its updates from the list on its page.")
+                return redirect(body["location"], code=303)
+    db.session.rollback()
+    return render_template("desk/translate.html", source=source, draft=d, error=error, key=work.new_key()), 422 if error else 200
+
+
+@bp.post("/entries/<ref>/confirm")
+def confirm_translation(ref: str):
+    """The editor read the corrected original: this translation still says the same."""
+    entry = _entry_or_404(ref)
+    translate.confirm(g.desk_editor, entry)
+    flash("Translation confirmed: it no longer needs review.")
+    return redirect(url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}", code=303)
 
 
 @bp.post("/stories/<slug>/preview")

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import current_app, url_for
 from sqlalchemy import select
 
-from ..editorial import idempotency, service
+from ..editorial import idempotency, service, translations
 from ..editorial.documents import entry_etag, find_entry
 from ..errors import APIError
 from ..extensions import db
@@ -131,7 +131,10 @@ def preview(compose: Compose) -> tuple[str, list[str]]:
 
 def publish(editor: Editor, story: Story, compose: Compose, key: str, print_: str) -> tuple[dict, bool]:
     def action():
-        entry, warnings = service.add_entry(story, compose.entry_fields(), actor=actor(editor))
+        fields = compose.entry_fields()
+        if compose.translation_of:
+            fields.translation_of = translations.source_entry(story, compose.translation_of)
+        entry, warnings = service.add_entry(story, fields, actor=actor(editor))
         location = url_for("desk.story", slug=story.slug, published=entry.uid) + f"#entry-{entry.uid}"
         return 303, {"location": location, "warnings": warnings, "uid": entry.uid}
 

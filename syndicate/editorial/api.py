@@ -6,12 +6,13 @@ import re
 from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
+from .. import languages
 from ..errors import APIError
 from ..extensions import db, limiter
 from ..feeds.build import entry_url
 from ..models import Entry, Story
 from ..urls import absolute
-from . import bp, service
+from . import bp, service, translations
 from .auth import require_editor
 from .documents import entry_etag, entry_state, find_entry
 from .idempotency import idempotent
@@ -46,23 +47,37 @@ def _actor() -> service.Actor:
 @idempotent
 def create_story():
     f = Fields(json_body(), {"title", "slug", "summary", "kind", "language", "access", "regions", "series",
-                             "published_at", "syndicate"})
+                             "published_at", "syndicate", "translation_of"})
     title = f.text("title", required=True)
     slug = f.pattern("slug", SLUG, "use lower-case letters, digits and hyphens", max_len=120)
     summary = f.text("summary", max_len=2000, allow_empty=True) or ""
     kind = f.choice("kind", ("live", "article"), "live")
-    language = f.pattern("language", LANGUAGE, "must be a BCP 47 language tag such as en or ka", max_len=35) or "en"
+    language = _language(f)
     access = f.choice("access", ("standard", "public", "members"), "standard")
     regions = f.slugs("regions")
     series = f.pattern("series", SLUG, "use lower-case letters, digits and hyphens", max_len=120)
     published_at = f.instant("published_at", not_after_now=True)
     syndicate = f.flag("syndicate", True)
     f.check()
+    source = (translations.source_story(f.data["translation_of"], language)
+              if f.data.get("translation_of") is not None else None)
     story = service.create_story(title=title, slug=slug, summary=summary, kind=kind, language=language,
                                  access=access, regions=regions, series=series, published_at=published_at,
-                                 syndicate=syndicate, actor=_actor())
+                                 syndicate=syndicate, actor=_actor(), translation_of=source)
     body = {"id": story.id, "slug": story.slug, "url": absolute("content.story", slug=story.slug)}
     return body, 201
+
+
+def _language(f: Fields) -> str:
+    """The story's language: one of SYNDICATE_LANGUAGES, the site's default when not given."""
+    hint = "must be one of the site's languages: " + ", ".join(languages.configured())
+    value = f.pattern("language", LANGUAGE, hint, max_len=35)
+    if value is None:
+        return languages.default()
+    if value.lower() not in languages.configured():
+        f.errors["language"] = hint
+        return languages.default()
+    return value.lower()
 
 
 def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
@@ -99,10 +114,12 @@ def _entry_fields(f: Fields, creating: bool) -> service.EntryFields:
 def add_entry(slug: str):
     story = _story(slug)
     f = Fields(json_body(), {"headline", "body_html", "body_text", "published_at", "key_event", "regions",
-                             "syndicate", "embargo_until", "image", "byline"})
+                             "syndicate", "embargo_until", "image", "byline", "translation_of"})
     fields = _entry_fields(f, creating=True)
     fields.published_at = f.instant("published_at", not_after_now=True)
     f.check()
+    if f.has("translation_of") and f.data["translation_of"] is not None:
+        fields.translation_of = translations.source_entry(story, f.data["translation_of"])
     entry, warnings = service.add_entry(story, fields, actor=_actor())
     return {"id": entry.id, "uid": entry.uid, "url": entry_url(entry), "warnings": warnings}, 201
 

@@ -36,7 +36,13 @@ def entry_state(entry: Entry) -> dict:
         "corrections": [{"text": c.text, "at": _when(c.created_at)} for c in entry.corrections],
         "image": entry.image.public_id if entry.image is not None else None,
         "byline": entry.byline,
+        "translation_of": _uid_of(entry.translation_of_id),
+        "needs_review": entry.needs_review,
     }
+
+
+def _uid_of(entry_id: int | None) -> str | None:
+    return db.session.scalar(select(Entry.uid).where(Entry.id == entry_id)) if entry_id is not None else None
 
 
 def entry_etag(entry: Entry) -> str:

@@ -22,6 +22,7 @@ from ..partners import changes
 from ..search import index as search_index
 from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
 from ..writes import begin_write
+from . import translations
 from .documents import entry_etag, entry_state
 from .validate import SLUG
 
@@ -86,6 +87,7 @@ class EntryFields:
     clear_image: bool = False
     byline: str | None = None
     clear_byline: bool = False
+    translation_of: Entry | None = None  # the source story's entry a translation's entry translates
 
 
 def resolve_regions(slugs: list[str] | None, field: str = "regions") -> list[Region]:
@@ -121,7 +123,8 @@ def slugify(title: str) -> str:
 
 def create_story(*, title: str, slug: str | None, summary: str, kind: str, language: str, access: str,
                  regions: list[str] | None, series: str | None, published_at: datetime | None,
-                 syndicate: bool = True, actor: Actor = COMMAND_LINE) -> Story:
+                 syndicate: bool = True, actor: Actor = COMMAND_LINE,
+                 translation_of: Story | None = None) -> Story:
     slug = slug or slugify(title)
     begin_write()
     now = timeutil.now()
@@ -131,6 +134,7 @@ def create_story(*, title: str, slug: str | None, summary: str, kind: str, langu
         slug=slug, title=clean_text(title), summary=clean_text(summary or ""), kind=kind, language=language,
         access=access, series=series, published_at=published_at or now, updated_at=now, syndicate=syndicate,
         regions=resolve_regions(regions), live_day=live_day,
+        translation_of_id=translation_of.id if translation_of is not None else None,
     )
     db.session.add(story)
     state.bump()
@@ -219,6 +223,7 @@ def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
         regions=resolve_regions(fields.regions),
         image=resolve_image(fields.image),
         byline=fields.byline,
+        translation_of_id=fields.translation_of.id if fields.translation_of is not None else None,
     )
     entry.body_text = plain_text(entry.body_html)
     db.session.add(entry)
@@ -276,6 +281,10 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
         _commit()
         return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
     entry.updated_at = timeutil.now()
+    if correction:
+        translations.mark_for_review(entry)
+    # An editor who updates a translation has looked at it: it leaves the review list.
+    entry.needs_review = False
     _recount(days)
     state.bump(*before, *_feeds_of(entry))
     changes.record(entry)

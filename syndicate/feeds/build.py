@@ -8,10 +8,11 @@ from urllib.parse import quote
 
 from flask import current_app
 
-from .. import media, timeutil
+from .. import languages, media, timeutil
 from ..access import Reader
 from ..content import queries
 from ..content.state import Snapshot
+from ..content.translations import neighbours
 from ..errors import APIError
 from ..models import Entry, Image
 from ..urls import absolute, site_root
@@ -182,18 +183,37 @@ def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title
     )
 
 
-def _day_feed_base(day: date) -> str:
-    return site_root() + f"/archive/{day.isoformat()}"
+def _prefix(lang: str) -> str:
+    """The path prefix of a language's feeds: none for the site's default language."""
+    return "" if lang == languages.default() else f"/{lang}"
 
 
-def latest(reader: Reader, snap: Snapshot) -> FeedDoc:
+def _day_feed_base(day: date, lang: str | None = None) -> str:
+    return site_root() + _prefix(lang or languages.default()) + f"/archive/{day.isoformat()}"
+
+
+def latest(lang: str | None, reader: Reader, snap: Snapshot) -> FeedDoc:
+    lang = lang or languages.default()
     name = current_app.config["SITE_NAME"]
-    return _doc(
-        reader, snap, self_path="/feeds/latest", home_url=absolute("content.home"),
+    doc = _doc(
+        reader, snap, self_path=_prefix(lang) + "/feeds/latest",
+        home_url=absolute("content.home", **languages.prefix_values(lang)),
         title=f"{name}: latest updates", subtitle=f"The newest reporting from {name}",
-        entries=queries.latest(reader, snap, current_app.config["FEED_LIMIT"]),
-        withdrawn=queries.withdrawn_latest(reader, withdrawn_since()),
+        entries=queries.latest(reader, snap, current_app.config["FEED_LIMIT"], lang),
+        withdrawn=queries.withdrawn_latest(reader, withdrawn_since(), lang), language=lang,
     )
+    _archive_in(doc, lang, snap)
+    return doc
+
+
+def _archive_in(doc: FeedDoc, lang: str, snap: Snapshot) -> None:
+    """A language's subscription feed leads back to that language's day feeds."""
+    if lang == languages.default() and not languages.others():
+        return  # one language: the snapshot's days are that language's days
+    days = queries.days_in(lang, snap)
+    today = timeutil.today()
+    newest_past = next((d for d in days if d < today), None)
+    doc.prev_archive_url = _day_feed_base(newest_past, lang) if newest_past else None
 
 
 def story(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
@@ -208,33 +228,42 @@ def story(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
     )
 
 
-def region(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
+def region(slug: str, lang: str | None, reader: Reader, snap: Snapshot) -> FeedDoc:
+    lang = lang or languages.default()
     item = queries.get_region(slug)
     name = current_app.config["SITE_NAME"]
-    return _doc(
-        reader, snap, self_path=f"/regions/{item.slug}/feed", home_url=absolute("content.home"),
+    doc = _doc(
+        reader, snap, self_path=_prefix(lang) + f"/regions/{item.slug}/feed",
+        home_url=absolute("content.home", **languages.prefix_values(lang)),
         title=f"{name}: {item.name}", subtitle=f"Reporting on {item.name}",
-        entries=queries.for_region(item, reader, snap, current_app.config["FEED_LIMIT"]),
-        withdrawn=queries.withdrawn_for_region(item, reader, withdrawn_since()),
+        entries=queries.for_region(item, reader, snap, current_app.config["FEED_LIMIT"], lang),
+        withdrawn=queries.withdrawn_for_region(item, reader, withdrawn_since(), lang), language=lang,
     )
+    _archive_in(doc, lang, snap)
+    return doc
 
 
-def day(which: date, reader: Reader, snap: Snapshot) -> FeedDoc:
+def day(which: date, lang: str | None, reader: Reader, snap: Snapshot) -> FeedDoc:
+    lang = lang or languages.default()
     if which not in snap.day_set:
         raise APIError(404, "There is no coverage on that day.")
-    entries = queries.for_day(which, reader, snap)
+    days = queries.days_in(lang, snap)
+    if which not in days:
+        raise APIError(404, "There is no coverage in this language on that day.")
+    entries = queries.for_day(which, reader, snap, lang)
     if not entries:
         raise members_only("This day's coverage is in the members' archive. Join to read it.")
     name = current_app.config["SITE_NAME"]
     doc = _doc(
-        reader, snap, self_path=f"/archive/{which.isoformat()}", home_url=absolute("content.day", day=which.isoformat()),
+        reader, snap, self_path=_prefix(lang) + f"/archive/{which.isoformat()}",
+        home_url=absolute("content.day", day=which.isoformat(), **languages.prefix_values(lang)),
         title=f"{name}: {timeutil.display_day(which)}",
         subtitle=f"Every update of {timeutil.display_day(which)}", entries=entries,
-        withdrawn=queries.withdrawn_for_day(which, reader, withdrawn_since()),
+        withdrawn=queries.withdrawn_for_day(which, reader, withdrawn_since(), lang), language=lang,
     )
-    older, newer = snap.neighbours(which)
-    doc.prev_archive_url = _day_feed_base(older) if older else None
-    doc.next_archive_url = _day_feed_base(newer) if newer else None
-    doc.current_url = site_root() + "/feeds/latest"
+    older, newer = neighbours(days, which)
+    doc.prev_archive_url = _day_feed_base(older, lang) if older else None
+    doc.next_archive_url = _day_feed_base(newer, lang) if newer else None
+    doc.current_url = site_root() + _prefix(lang) + "/feeds/latest"
     doc.is_archive = which < timeutil.today()
     return doc

@@ -37,9 +37,12 @@ def _serve(fmt: str, builder, *args) -> Response:
     return documents.serve(rendered, MEDIA_TYPES[fmt], personal=is_personal(reader), changed_at=snap.changed_at)
 
 
-@bp.get("/feeds/latest.<fmt>")
-def latest(fmt: str):
-    return _serve(fmt, build.latest)
+# The default language's feeds are at the root; another language's under /<lang>/ (e.g. /ru/feeds/latest.atom).
+
+@bp.get("/feeds/latest.<fmt>", defaults={"lang": None})
+@bp.get("/<lang:lang>/feeds/latest.<fmt>")
+def latest(fmt: str, lang: str | None):
+    return _serve(fmt, build.latest, lang)
 
 
 @bp.get("/stories/<slug>/feed.<fmt>")
@@ -47,14 +50,16 @@ def story(slug: str, fmt: str):
     return _serve(fmt, build.story, slug)
 
 
-@bp.get("/regions/<slug>/feed.<fmt>")
-def region(slug: str, fmt: str):
-    return _serve(fmt, build.region, slug)
+@bp.get("/regions/<slug>/feed.<fmt>", defaults={"lang": None})
+@bp.get("/<lang:lang>/regions/<slug>/feed.<fmt>")
+def region(slug: str, fmt: str, lang: str | None):
+    return _serve(fmt, build.region, slug, lang)
 
 
-@bp.get("/archive/<day>.<fmt>")
-def day(day: str, fmt: str):
+@bp.get("/archive/<day>.<fmt>", defaults={"lang": None})
+@bp.get("/<lang:lang>/archive/<day>.<fmt>")
+def day(day: str, fmt: str, lang: str | None):
     which = timeutil.parse_day(day)
     if which is None:
         abort(404, "Archive days are written YYYY-MM-DD.")
-    return _serve(fmt, build.day, which)
+    return _serve(fmt, build.day, which, lang)

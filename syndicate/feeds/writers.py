@@ -137,6 +137,9 @@ class _EntryExtension(BaseEntryExtension):
         return entry
 
     def extend_atom(self, entry):
+        # Each entry says its story's language: a partner's change log mixes languages in one document.
+        if self.item.language:
+            entry.set("{http://www.w3.org/XML/1998/namespace}lang", self.item.language)
         if self.item.image:
             # Written here: feedgen 1.0 drops an entry link's rel, which would make this a second alternate.
             image = self.item.image

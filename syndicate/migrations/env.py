@@ -93,14 +93,26 @@ def run_migrations_online():
             # A migration may rewrite big tables: the request-sized statement timeout does not apply.
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode alters a SQLite table by copying it and dropping the old one; with foreign keys
+            # on, that drop would cascade (dropping `story` deletes every entry). Off for the migration
+            # only (SQLite ignores the pragma inside a transaction, so it is set before one begins).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -71,6 +71,8 @@ class Story(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A live story's newsroom-local day (of published_at); None for articles. Unique with the series.
     live_day: Mapped[date | None] = mapped_column(Date)
+    # The story this one translates (always the original, never a translation of a translation).
+    translation_of_id: Mapped[int | None] = mapped_column(ForeignKey("story.id", ondelete="SET NULL"), index=True)
 
     regions: Mapped[list[Region]] = relationship(secondary=story_regions, lazy="selectin", order_by=Region.slug)
     entries: Mapped[list[Entry]] = relationship(back_populates="story", lazy="raise_on_sql")
@@ -111,6 +113,10 @@ class Entry(db.Model):
     image_id: Mapped[int | None] = mapped_column(ForeignKey("image.id", ondelete="SET NULL"), index=True)
     # The reporter's name as the newsroom chose to print it, or none: a name can endanger its bearer.
     byline: Mapped[str | None] = mapped_column(String(200))
+    # The entry of the source story this one translates, and whether a correction to that entry
+    # came after this translation was last updated or confirmed (shown on the desk until then).
+    translation_of_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id", ondelete="SET NULL"), index=True)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     story: Mapped[Story] = relationship(back_populates="entries", lazy="joined", innerjoin=True)
     regions: Mapped[list[Region]] = relationship(secondary=entry_regions, lazy="selectin", order_by=Region.slug)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 
-from .. import documents, timeutil
+from .. import documents, languages, timeutil
 from ..content import pages
 from ..content.state import snapshot
 from ..content.views import HTML, _page_number
@@ -11,25 +11,10 @@ from ..members.auth import current_reader, is_personal
 from . import bp, query
 from .words import highlight
 
-# Languages with their own search page under /<lang>/ (the default one is at /search).
-OTHER_LANGUAGES = ("ru",)
-
-
-def default_language() -> str:
-    """The site's default language: the first of SYNDICATE_LANGUAGES when set, else English."""
-    configured = current_app.config.get("LANGUAGES") or "en"
-    first = configured.split(",")[0] if isinstance(configured, str) else configured[0]
-    return first.strip() or "en"
-
-
 @bp.get("/search")
-def search():
-    return _search(default_language())
-
-
-@bp.get("/<any(" + ", ".join(OTHER_LANGUAGES) + "):lang>/search")
-def search_in(lang: str):
-    return _search(lang)
+@bp.get("/<lang:lang>/search")
+def search(lang: str | None = None):
+    return _search(lang or languages.default())
 
 
 def _search(language: str):
