@@ -38,8 +38,7 @@ def editors_add(name, email):
             raise click.BadParameter("give an email address such as name@example.org", param_hint="--email")
     try:
         token = add_editor(name, email)
-    except IntegrityError:
-        db.session.rollback()
+    except IntegrityError:  # add_editor's scope has rolled back
         raise click.ClickException(f"An editor named {name!r}, or with that email, exists already.") from None
     click.echo(f"Editor {name!r} created." + (f" They sign in to /desk as {email}." if email else ""))
     click.echo("Keep this API token; it is not shown again:")
