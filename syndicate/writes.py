@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from .extensions import db
 from .models import SiteState
@@ -67,9 +67,22 @@ def _take_lock() -> None:
 
 
 def _check_clean(session) -> None:
-    if session.new or session.dirty or session.deleted:
-        # A change made outside a scope would be committed by this one, unseen by its reader.
+    if session.new or session.dirty or session.deleted or session.info.get("unscoped_flush"):
+        # A change made outside a scope would be committed, or silently rolled back, by this one.
         raise RuntimeError("database changes belong inside content_write() or private_write()")
+
+
+# db.session serves every app in the process, so the listeners are registered once, here.
+@event.listens_for(db.session, "after_flush")
+def _note_unscoped_flush(session, context):
+    if session.info.get("write_scope") != _OPEN:
+        session.info["unscoped_flush"] = True
+
+
+@event.listens_for(db.session, "after_commit")
+@event.listens_for(db.session, "after_rollback")
+def _transaction_ended(session):
+    session.info.pop("unscoped_flush", None)
 
 
 def _begin(session, lock: bool) -> None:

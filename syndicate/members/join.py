@@ -16,7 +16,6 @@ from flask import current_app, render_template
 from ..extensions import db
 from ..models import Tier
 from ..urls import absolute
-from ..writes import begin_private_write
 from . import mail, signin
 from .service import find, has_access, normalise_email
 from .tokens import JOIN_MAX_AGE, make_join_token, read_join_token
@@ -52,10 +51,7 @@ def request_link(email: str, tier_id: str) -> JoinResult:
         errors["tier"] = "Please choose a membership."
     if errors:
         return JoinResult(errors=errors)
-    tier_id = tier.id
-    begin_private_write()
-    mail.request_join(normal, tier_id)
-    db.session.commit()
+    mail.request_join(normal, tier.id)  # in a private_write() of its own (members.mail)
     return JoinResult()
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from .. import timeutil
 from ..extensions import db
 from ..models import FeedNetwork, Member
-from ..writes import begin_private_write
+from ..writes import private_write
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +48,18 @@ def record(member_id: int, address: str | None) -> None:
             seen.clear()
         seen.add(key)
     # A short write of its own, with no content lock, committed or rolled back before the feed is read.
-    begin_private_write()
     try:
-        db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
-        db.session.flush()
-        if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
-            member = db.session.get(Member, member_id)
-            if member is not None and member.flagged_at is None:
-                member.flagged_at = timeutil.now()
-        db.session.commit()
+        with private_write():
+            db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
+            db.session.flush()
+            if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
+                member = db.session.get(Member, member_id)
+                if member is not None and member.flagged_at is None:
+                    member.flagged_at = timeutil.now()
     except IntegrityError:
-        db.session.rollback()  # another worker recorded it this hour
+        pass  # another worker recorded it this hour
     except SQLAlchemyError as exc:
         # Counting networks must never cost the reader their feed.
-        db.session.rollback()
         log.warning("feed network of member %s not recorded: %s", member_id, type(exc).__name__)
 
 
