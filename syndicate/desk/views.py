@@ -7,7 +7,8 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 
 from ..editorial import idempotency
 from ..errors import APIError
-from ..extensions import db, limiter
+from ..extensions import limiter
+from ..writes import end_read
 from . import auth, bp, days, markup, work
 from .forms import Compose, read_compose, read_correction, read_withdrawal
 
@@ -98,7 +99,7 @@ def _story_or_404(slug: str):
 
 def _story_page(story, compose: Compose, status: int = 200, *, preview=None, message: str | None = None,
                 key: str | None = None):
-    db.session.rollback()  # nothing below writes; never render while holding a write lock
+    end_read()  # nothing below writes; never render while holding a write lock
     published = request.args.get("published", "")
     return render_template(
         "desk/story.html", story=story, compose=compose, regions=work.all_regions(), key=key or work.new_key(),
@@ -167,7 +168,7 @@ def next_day(slug: str):
             else:
                 flash("The new day is open. Its page links to the earlier days of the series.")
             return redirect(body["location"], code=303)
-    db.session.rollback()
+    end_read()
     return render_template("desk/next_day.html", story=story, proposal=proposal, title=title, summary=summary,
                            error=error, ready=days.can_start(proposal), key=work.new_key()), 422 if error else 200
 
@@ -208,11 +209,11 @@ def correct(ref: str):
                                                                                          request.form))
         except APIError as exc:
             if exc.error_code == "withdrawn":
-                db.session.rollback()
+                end_read()
                 return _withdrawn(entry)
             if exc.error_code not in ("changed", "idempotency_key_reused"):
                 raise
-            db.session.rollback()
+            end_read()
             if entry.status != "published":
                 return _withdrawn(entry)
             # Someone else saved first: show their version to work from, and keep this editor's text.
@@ -224,7 +225,7 @@ def correct(ref: str):
         for warning in body.get("warnings", []):
             flash("Gazetteer: " + warning)
         return redirect(body["location"], code=303)
-    db.session.rollback()
+    end_read()
     return render_template("desk/correct.html", entry=entry, headline=c.headline, body=c.body, note=c.note,
                            etag=c.etag, lossless=markup.round_trips(entry.body_html), errors=c.errors, stale=None,
                            key=key), 422
@@ -257,7 +258,7 @@ def withdraw(ref: str):
     except APIError as exc:
         if exc.error_code not in ("withdrawn", "idempotency_key_reused"):
             raise
-        db.session.rollback()
+        end_read()
         return _withdrawn(entry)
     flash(work.withdrawal_message(w.note, current_app.config["WITHDRAWN_DAYS"], work.partners_told(entry)))
     return redirect(body["location"], code=303)
