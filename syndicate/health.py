@@ -7,6 +7,7 @@ from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 
 from .extensions import db, limiter
+from .writes import end_read
 
 log = logging.getLogger(__name__)
 
@@ -14,10 +15,10 @@ log = logging.getLogger(__name__)
 def _database_ok() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
-        db.session.commit()
+        end_read()
         return True
     except Exception as exc:  # noqa: BLE001 (any failure means not ready)
-        db.session.rollback()
+        end_read()
         log.warning("readyz: database not ready: %s", type(exc).__name__)
         return False
 

@@ -58,7 +58,7 @@ def end_read() -> None:
     if session.info.get("write_scope"):
         raise RuntimeError("end_read() inside content_write() or private_write() would end the write")
     _check_clean(session)
-    session.rollback()  # a read has nothing to commit; this also drops a failed write's leftovers
+    session.rollback()  # a read has nothing to commit
 
 
 def _take_lock() -> None:
@@ -127,15 +127,3 @@ def _scope(lock: bool, deferred: bool = False) -> Iterator[None]:
         for key in ("write_scope", "write_locked", "deferred_lock"):
             session.info.pop(key, None)
 
-
-def begin_write() -> None:
-    """Deprecated: use content_write()."""
-    db.session.commit()
-    db.session.execute(update(SiteState).where(SiteState.id == 1).values(version=SiteState.version))
-
-
-def begin_private_write() -> None:
-    """Deprecated: use private_write()."""
-    db.session.commit()
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(SiteState).where(SiteState.id == 1).values(version=SiteState.version))

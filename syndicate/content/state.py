@@ -19,6 +19,7 @@ from ..access import public_window
 from ..extensions import db
 from ..models import Day, NamingNote, Region, SiteState
 from ..models.types import utcnow
+from ..writes import content_write
 from . import pulse
 
 
@@ -110,6 +111,6 @@ def snapshot() -> Snapshot:
 
 
 def ensure_state_row() -> None:
-    if db.session.get(SiteState, 1) is None:
-        db.session.add(SiteState(id=1, version=1, changed_at=utcnow()))
-        db.session.commit()
+    with content_write():
+        if db.session.get(SiteState, 1) is None:
+            db.session.add(SiteState(id=1, version=1, changed_at=utcnow()))

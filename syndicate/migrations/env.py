@@ -92,7 +92,7 @@ def run_migrations_online():
         if connection.dialect.name == "postgresql":
             # A migration may rewrite big tables: the request-sized statement timeout does not apply.
             connection.exec_driver_sql("SET statement_timeout = 0")
-            connection.commit()
+            connection.commit()  # Alembic's own connection, not the app's session: ends the SET
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
