@@ -12,9 +12,10 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from sqlalchemy import select, update
 
+from .. import parts
 from ..access import public_window
 from ..extensions import db
 from ..models import Day, NamingNote, Region, SiteState
@@ -88,17 +89,23 @@ def _build(version: int, changed_at: datetime) -> Snapshot:
     )
 
 
-class _Holder:
+class Snapshots:
+    """This worker's current snapshot of one app, rebuilt by one thread at a time."""
+
     def __init__(self):
         self.snapshot: Snapshot | None = None
         self.lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    parts.of(app).snapshots = Snapshots()
 
 
 def snapshot() -> Snapshot:
     """The current snapshot for this request (read once per request)."""
     if "snapshot" in g:
         return g.snapshot
-    holder: _Holder = current_app.extensions.setdefault("syndicate.snapshot", _Holder())
+    holder = parts.current().snapshots
     current = pulse.read()
     snap = holder.snapshot
     if snap is None or snap.version != current.version:

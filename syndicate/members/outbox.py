@@ -26,7 +26,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import case, event, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import timeutil
+from .. import parts, timeutil
 from ..extensions import db
 from ..metrics import MAIL
 from ..models import OutboxMail
@@ -289,11 +289,12 @@ class Sender:
 
 
 def sender(app: Flask) -> Sender:
-    return app.extensions["syndicate.outbox"]
+    """The app's sender (made by init_app; its thread starts on demand)."""
+    return parts.of(app).outbox
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["syndicate.outbox"] = Sender(app)
+    parts.of(app).outbox = Sender(app)
 
 
 # db.session serves every app in the process, so the listeners are registered once, here.
