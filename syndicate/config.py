@@ -83,7 +83,7 @@ def load(app: Flask, test_config: dict | None) -> None:
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg["DATABASE_URL"], cfg["SQLALCHEMY_ENGINE_OPTIONS"],
                                                        float(cfg["DB_STATEMENT_TIMEOUT"]))
     cfg.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    if str(cfg["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://", "redis+")):
+    if uses_redis(cfg["RATELIMIT_STORAGE_URI"]):
         # A Redis that hangs must not hang requests: a second at most, then the in-memory fallback.
         cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
 
@@ -126,6 +126,11 @@ def load(app: Flask, test_config: dict | None) -> None:
     cfg["SESSION_REFRESH_EACH_REQUEST"] = False
     if cfg["ENV"] == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
+
+
+def uses_redis(storage_uri) -> bool:
+    """Whether a rate-limit storage URI names Redis (redis://, rediss://, redis+sentinel:// and the like)."""
+    return str(storage_uri).startswith(("redis://", "rediss://", "redis+"))
 
 
 def _engine_options(url: str, given: dict, timeout: float) -> dict:

@@ -6,6 +6,7 @@ import logging
 from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 
+from .config import uses_redis
 from .extensions import db, limiter
 from .writes import end_read
 
@@ -25,7 +26,7 @@ def _database_ok() -> bool:
 
 def _redis_ok() -> bool | None:
     """None when no Redis is configured; else whether the rate limits' storage answers."""
-    if not str(current_app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://", "redis+")):
+    if not uses_redis(current_app.config["RATELIMIT_STORAGE_URI"]):
         return None
     try:
         ok = bool(limiter.storage.check())

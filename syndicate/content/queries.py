@@ -51,8 +51,13 @@ def _encodes(value: str) -> bool:
     return True
 
 
+def story_by_slug(slug: str) -> Story | None:
+    """The story at an address (pages, feeds, the desk, the API and the CLI all find stories so)."""
+    return db.session.scalar(select(Story).where(Story.slug == slug)) if storable(slug) else None
+
+
 def get_story(slug: str) -> Story:
-    story = db.session.scalar(select(Story).where(Story.slug == slug)) if storable(slug) else None
+    story = story_by_slug(slug)
     if story is None:
         abort(404, "No story has that address.")
     return story
@@ -66,6 +71,7 @@ def get_region(slug: str) -> Region:
 
 
 def all_regions() -> list[Region]:
+    """Every region, by name."""
     return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
@@ -194,7 +200,8 @@ def series_days(story: Story) -> tuple[list, int]:
     return first + recent[::-1], total
 
 
-def latest_live(snap: Snapshot) -> Story | None:
+def latest_live() -> Story | None:
+    """The newest live story, where the home page and the desk open."""
     return db.session.scalar(select(Story).where(Story.kind == "live").order_by(Story.published_at.desc()).limit(1))
 
 

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from ..editorial import idempotency
 from ..errors import APIError
 from ..extensions import limiter
+from ..numbers import ascii_int
 from ..writes import end_read
 from . import auth, bp, days, markup, work
 from .forms import Compose, read_compose, read_correction, read_withdrawal
@@ -269,10 +270,9 @@ def withdraw(ref: str):
 
 @bp.get("/log")
 def log():
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
+    page = ascii_int(request.args.get("page", "1"), minimum=1, maximum=999_999)
+    if page is None:
         abort(404, "Pages of the log are numbered from 1.")
-    page = int(raw)
     rows, more = work.log_page(page)
     if page > 1 and not rows:
         abort(404, "The log has no page that far back.")

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import timeutil
 from ..extensions import db
 from ..models import Member, Signup, StripeEvent, Tier
+from ..numbers import ascii_int
 from ..writes import end_read, private_write
 from . import signin, stripe_api, webhooks
 from .service import has_access, normalise_email
@@ -162,8 +163,9 @@ def on_checkout_completed(obj: dict, event: dict) -> Reading:
                       subscription_id=webhooks.ref(obj, "subscription"))
     reference, mode = webhooks.text(obj, "client_reference_id"), webhooks.text(obj, "mode")
     # Another product's Checkout may carry any reference: only ours (a sign-up id) is looked up.
-    if reference and reference.isascii() and reference.isdigit() and len(reference) < 12:
-        signup = db.session.get(Signup, int(reference))
+    signup_id = ascii_int(reference)
+    if signup_id is not None:
+        signup = db.session.get(Signup, signup_id)
         if signup is not None:
             reading.signup_id, reading.email_hint = signup.id, signup.email
         end_read()  # Stripe is asked next

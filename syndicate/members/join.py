@@ -15,6 +15,7 @@ from flask import current_app, render_template
 
 from ..extensions import db
 from ..models import Tier
+from ..numbers import ascii_int
 from ..urls import absolute
 from . import mail, signin
 from .service import find, has_access, normalise_email
@@ -34,10 +35,8 @@ class JoinResult:
 
 
 def _tier(tier_id: str) -> Tier | None:
-    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
-    if not (tier_id.isascii() and tier_id.isdigit() and len(tier_id) < 10):
-        return None
-    return db.session.get(Tier, int(tier_id))
+    row_id = ascii_int(tier_id)
+    return db.session.get(Tier, row_id) if row_id is not None else None
 
 
 def request_link(email: str, tier_id: str) -> JoinResult:
