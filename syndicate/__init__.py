@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config
+from .parts import App
 
 
 def _template_folder() -> str:
@@ -14,7 +15,7 @@ def _template_folder() -> str:
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         instance_path=instance_path,

@@ -87,10 +87,11 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "syndicate.sqlite")
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    _require_drivers(cfg["DATABASE_URL"], cfg.get("RATELIMIT_STORAGE_URI"))
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg["DATABASE_URL"], cfg["SQLALCHEMY_ENGINE_OPTIONS"],
                                                        float(cfg["DB_STATEMENT_TIMEOUT"]))
     cfg.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    if str(cfg["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://", "redis+")):
+    if uses_redis(cfg["RATELIMIT_STORAGE_URI"]):
         # A Redis that hangs must not hang requests: a second at most, then the in-memory fallback.
         cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
 
@@ -137,6 +138,35 @@ def load(app: Flask, test_config: dict | None) -> None:
     cfg["SESSION_REFRESH_EACH_REQUEST"] = False
     if cfg["ENV"] == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
+
+
+def _require_drivers(database_url: str, storage_uri) -> None:
+    """Say at start-up which extra a configured PostgreSQL or Redis needs, rather than fail on a request.
+
+    psycopg and redis are extras (`syndicate[postgres]`, `syndicate[redis]`): a SQLite install has neither.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(database_url).get_dialect().import_dbapi()
+    except ImportError as exc:
+        extra = " (pip install 'syndicate[postgres]')" if str(database_url).startswith("postgresql") else ""
+        raise ConfigError(f"SYNDICATE_DATABASE_URL needs the driver {exc.name or 'for it'}, which is not "
+                          f"installed{extra}") from None
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        pass  # not a URL SQLAlchemy knows: Flask-SQLAlchemy says so in its own words
+    if uses_redis(storage_uri):
+        try:
+            import redis  # noqa: F401  (the limits library imports it on the first request otherwise)
+        except ImportError:
+            raise ConfigError("SYNDICATE_RATELIMIT_STORAGE_URI names Redis, whose client is not installed "
+                              "(pip install 'syndicate[redis]')") from None
+
+
+def uses_redis(storage_uri) -> bool:
+    """Whether a rate-limit storage URI names Redis (redis://, rediss://, redis+sentinel:// and the like)."""
+    return str(storage_uri).startswith(("redis://", "rediss://", "redis+"))
 
 
 def _engine_options(url: str, given: dict, timeout: float) -> dict:

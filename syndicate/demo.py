@@ -22,7 +22,7 @@ from .members import mail, service as members
 from .members.signin import feed_urls
 from .models import Editor, Entry, Member, Story
 from .urls import absolute
-from .writes import begin_write
+from .writes import content_write, end_read
 
 SERIES = "war-live"
 SAMPLE_MEMBER = "member@demo.example"
@@ -206,21 +206,20 @@ def load_demo(now: datetime | None = None) -> Loaded:
     if russian:
         stamps += _translated_articles(articles)
 
-    begin_write()
-    note.created_at = _local(days[0], "06:00")
-    if russian:
-        ru_note.created_at = note.created_at
-    for entry, updated in stamps:
-        # The services stamp changes with the clock; the demo's changes happened when its copy says.
-        entry.updated_at = updated
-        if entry.status == "withdrawn":
-            entry.withdrawn_at = updated
-        if entry.corrections:
-            entry.corrections[-1].created_at = updated
-    for story in {entry.story for entry, _ in stamps}:
-        story.updated_at = max(updated for entry, updated in stamps if entry.story is story)
-    state.bump()
-    db.session.commit()
+    with content_write():
+        note.created_at = _local(days[0], "06:00")
+        if russian:
+            ru_note.created_at = note.created_at
+        for entry, updated in stamps:
+            # The services stamp changes with the clock; the demo's changes happened when its copy says.
+            entry.updated_at = updated
+            if entry.status == "withdrawn":
+                entry.withdrawn_at = updated
+            if entry.corrections:
+                entry.corrections[-1].created_at = updated
+        for story in {entry.story for entry, _ in stamps}:
+            story.updated_at = max(updated for entry, updated in stamps if entry.story is story)
+        state.bump()
 
     member = members.comp(SAMPLE_MEMBER, None)
     has_editor = db.session.scalar(select(Editor.id).where(Editor.name == DEMO_EDITOR)) is not None
@@ -230,7 +229,7 @@ def load_demo(now: datetime | None = None) -> Loaded:
 
 def _demo_editor_email() -> str | None:
     email = db.session.scalar(select(Editor.email).where(Editor.name == DEMO_EDITOR, Editor.revoked_at.is_(None)))
-    db.session.commit()
+    end_read()
     return email
 
 

@@ -26,7 +26,7 @@ from typing import Callable, Hashable
 
 from flask import Flask, Response, current_app, request
 
-from . import timeutil
+from . import parts, timeutil
 from .metrics import CACHE
 
 
@@ -107,16 +107,13 @@ class DocumentCache:
                 self.bytes -= dropped.size
 
 
-_EXTENSION = "syndicate.documents"
-
-
 def init_app(app: Flask) -> None:
-    app.extensions[_EXTENSION] = DocumentCache(app.config["DOCUMENT_CACHE_BYTES"], app.config["DOCUMENT_CACHE_ITEMS"])
+    parts.of(app).documents = DocumentCache(app.config["DOCUMENT_CACHE_BYTES"], app.config["DOCUMENT_CACHE_ITEMS"])
 
 
 def cache() -> DocumentCache:
     """This worker's document cache (made by init_app)."""
-    return current_app.extensions[_EXTENSION]
+    return parts.current().documents
 
 
 def serve(rendered: Rendered, media_type: str, *, personal: bool, changed_at: datetime) -> Response:

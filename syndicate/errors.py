@@ -3,7 +3,7 @@ import logging
 import time
 
 from flask import Flask, Request, jsonify, make_response, render_template, request
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 
@@ -157,7 +157,7 @@ def database_unavailable(exc: BaseException):
     from .logs import escape_path
 
     try:
-        db.session.rollback()
+        db.session.rollback()  # not a write boundary: ends whatever the failed request left open
     except Exception:  # noqa: BLE001 (the connection may be gone; the pool replaces it)
         db.session.remove()
     log.warning("database unavailable on %s %s: %s: %s", request.method, escape_path(request.path),
@@ -196,7 +196,7 @@ def _release() -> None:
     """An error ends the request's work: roll back, so no write lock is held while the error page renders."""
     try:
         if db.session().in_transaction():
-            db.session.rollback()
+            db.session.rollback()  # not a write boundary: ends a failed request's transaction
     except Exception:  # noqa: BLE001 (a dead connection: the pool replaces it)
         db.session.remove()
 
@@ -210,7 +210,7 @@ def end_transaction(response):
     """
     try:
         if db.session().in_transaction():
-            db.session.rollback()
+            db.session.rollback()  # not a write boundary: every write committed in its scope; this ends reads
     except _database_trouble() as exc:
         return database_unavailable(exc)
     return response

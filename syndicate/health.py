@@ -6,7 +6,9 @@ import logging
 from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 
+from .config import uses_redis
 from .extensions import db, limiter
+from .writes import end_read
 
 log = logging.getLogger(__name__)
 
@@ -14,17 +16,17 @@ log = logging.getLogger(__name__)
 def _database_ok() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
-        db.session.commit()
+        end_read()
         return True
     except Exception as exc:  # noqa: BLE001 (any failure means not ready)
-        db.session.rollback()
+        end_read()
         log.warning("readyz: database not ready: %s", type(exc).__name__)
         return False
 
 
 def _redis_ok() -> bool | None:
     """None when no Redis is configured; else whether the rate limits' storage answers."""
-    if not str(current_app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://", "redis+")):
+    if not uses_redis(current_app.config["RATELIMIT_STORAGE_URI"]):
         return None
     try:
         ok = bool(limiter.storage.check())

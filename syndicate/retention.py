@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_
 
 from .extensions import db
 from .models import FeedNetwork, OutboxMail, SignedInSession, Signup, UsedSigninLink
-from .writes import begin_private_write
+from .writes import private_write
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,8 @@ LONGEST_LINK = timedelta(days=7, hours=1)
 
 def _delete(statement) -> int:
     """One short private write transaction around one DELETE."""
-    begin_private_write()
-    deleted = db.session.execute(statement).rowcount
-    db.session.commit()
+    with private_write():
+        deleted = db.session.execute(statement).rowcount
     return deleted or 0
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select
 from . import timeutil
 from .extensions import db
 from .models import SignedInSession
-from .writes import begin_private_write
+from .writes import end_read, private_write
 
 KEYS = {"member": "member_sid", "editor": "editor_sid"}
 
@@ -50,12 +50,12 @@ def start(purpose: str, subject_id: int, version: int) -> None:
     old = _held(purpose)
     sid = secrets.token_urlsafe(32)
     now = timeutil.now()
-    begin_private_write()
-    if old:
-        db.session.execute(delete(SignedInSession).where(SignedInSession.id_hash == _hash(old)))
-    db.session.add(SignedInSession(id_hash=_hash(sid), purpose=purpose, subject_id=subject_id, version=version,
-                                   created_at=now, expires_at=now + current_app.permanent_session_lifetime))
-    db.session.commit()
+    with private_write():
+        if old:
+            db.session.execute(delete(SignedInSession).where(SignedInSession.id_hash == _hash(old)))
+        db.session.add(SignedInSession(id_hash=_hash(sid), purpose=purpose, subject_id=subject_id,
+                                       version=version, created_at=now,
+                                       expires_at=now + current_app.permanent_session_lifetime))
     session[KEYS[purpose]] = sid
     session.permanent = True
     g.pop("signed_in_sessions", None)
@@ -91,9 +91,8 @@ def end(purpose: str) -> None:
     """Sign this browser out of `purpose`: its row goes, so a copy of the cookie opens nothing either."""
     sid = _held(purpose)
     if sid:
-        begin_private_write()
-        db.session.execute(delete(SignedInSession).where(SignedInSession.id_hash == _hash(sid)))
-        db.session.commit()
+        with private_write():
+            db.session.execute(delete(SignedInSession).where(SignedInSession.id_hash == _hash(sid)))
     forget(purpose)
 
 
@@ -110,7 +109,7 @@ def _last_expiry() -> datetime | None:
         return None
     latest = db.session.scalar(select(func.max(SignedInSession.expires_at)).where(
         SignedInSession.id_hash.in_(hashes), SignedInSession.expires_at > timeutil.now()))
-    db.session.commit()
+    end_read()
     return latest
 
 

@@ -15,6 +15,7 @@ from syndicate.extensions import db
 from syndicate.members import billing
 from syndicate.members.tokens import JOIN_PURPOSE, SIGNIN_PURPOSE
 from syndicate.models import Member, Signup
+from syndicate.writes import private_write
 
 
 def old_day() -> str:
@@ -53,9 +54,9 @@ def test_status_decides_access(app, client, runner, archive, status, past_due_da
         outcome = billing.Outcome()
         now = datetime.now(timezone.utc)
         failed = now - timedelta(days=past_due_days) if past_due_days else None
-        billing.apply_subscription(subscription(status), now, outcome, email_hint="payer@example.org",
-                                   failed_at=failed)
-        db.session.commit()
+        with private_write():  # the caller's unit of work, as a webhook's or a sync's
+            billing.apply_subscription(subscription(status), now, outcome, email_hint="payer@example.org",
+                                       failed_at=failed)
     token = last_line(runner.invoke(args=["members", "token", "payer@example.org"]).output)
     assert (client.get(f"/archive/{archive}.atom?token={token}").status_code == 200) is open_
 
@@ -66,11 +67,13 @@ def test_older_plan_shape_and_unknown_price(app, runner):
         legacy = {"id": "sub_old", "status": "active", "customer": "cus_9", "plan": {"id": "plan_legacy"},
                   "items": {"data": [{"plan": {"id": "plan_legacy"}}]}}
         outcome = billing.Outcome()
-        billing.apply_subscription(legacy, datetime.now(timezone.utc), outcome, email_hint="legacy@example.org")
+        with private_write():
+            billing.apply_subscription(legacy, datetime.now(timezone.utc), outcome, email_hint="legacy@example.org")
         assert [m.email for m in outcome.members] == ["legacy@example.org"]
         other = billing.Outcome()
-        billing.apply_subscription(subscription("active", price="price_tshirt"), datetime.now(timezone.utc), other,
-                                   email_hint="merch@example.org")
+        with private_write():
+            billing.apply_subscription(subscription("active", price="price_tshirt"), datetime.now(timezone.utc),
+                                       other, email_hint="merch@example.org")
         assert other.members == [] and other.ignored == "not one of our tiers"
 
 
@@ -78,9 +81,9 @@ def test_an_older_reading_never_overwrites_a_newer_one(app, runner):
     runner.invoke(args=["tiers", "add", "--name", "Supporter", "--price", "price_supporter"])
     now = datetime.now(timezone.utc)
     with app.app_context():
-        billing.apply_subscription(subscription("canceled"), now, billing.Outcome(), email_hint="r@example.org")
-        billing.apply_subscription(subscription("active"), now - timedelta(seconds=1), billing.Outcome())
-        db.session.commit()
+        with private_write():
+            billing.apply_subscription(subscription("canceled"), now, billing.Outcome(), email_hint="r@example.org")
+            billing.apply_subscription(subscription("active"), now - timedelta(seconds=1), billing.Outcome())
         assert db.session.scalar(db.select(Member.status)) == "canceled"
 
 

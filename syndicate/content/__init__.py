@@ -5,9 +5,10 @@ bp = Blueprint("content", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import views  # noqa: F401  (routes register on import)
+    from . import state, views  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
+    state.init_app(app)
 
     from .. import timeutil
 

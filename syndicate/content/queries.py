@@ -66,8 +66,13 @@ def _encodes(value: str) -> bool:
     return True
 
 
+def story_by_slug(slug: str) -> Story | None:
+    """The story at an address (pages, feeds, the desk, the API and the CLI all find stories so)."""
+    return db.session.scalar(select(Story).where(Story.slug == slug)) if storable(slug) else None
+
+
 def get_story(slug: str) -> Story:
-    story = db.session.scalar(select(Story).where(Story.slug == slug)) if storable(slug) else None
+    story = story_by_slug(slug)
     if story is None:
         abort(404, "No story has that address.")
     return story
@@ -81,6 +86,7 @@ def get_region(slug: str) -> Region:
 
 
 def all_regions() -> list[Region]:
+    """Every region, by name."""
     return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
@@ -211,7 +217,8 @@ def series_days(story: Story) -> tuple[list, int]:
     return first + recent[::-1], total
 
 
-def latest_live(snap: Snapshot, lang: str | None = None) -> Story | None:
+def latest_live(lang: str | None = None) -> Story | None:
+    """The newest live story (in a language), where the home page and the desk open."""
     query = select(Story).where(Story.kind == "live", in_language(lang)).order_by(Story.published_at.desc())
     return db.session.scalar(query.limit(1))
 

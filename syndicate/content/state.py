@@ -12,13 +12,15 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from sqlalchemy import select, update
 
+from .. import parts
 from ..access import public_window
 from ..extensions import db
 from ..models import Day, NamingNote, Region, SiteState
 from ..models.types import utcnow
+from ..writes import content_write
 from . import pulse
 
 
@@ -87,17 +89,23 @@ def _build(version: int, changed_at: datetime) -> Snapshot:
     )
 
 
-class _Holder:
+class Snapshots:
+    """This worker's current snapshot of one app, rebuilt by one thread at a time."""
+
     def __init__(self):
         self.snapshot: Snapshot | None = None
         self.lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    parts.of(app).snapshots = Snapshots()
 
 
 def snapshot() -> Snapshot:
     """The current snapshot for this request (read once per request)."""
     if "snapshot" in g:
         return g.snapshot
-    holder: _Holder = current_app.extensions.setdefault("syndicate.snapshot", _Holder())
+    holder = parts.current().snapshots
     current = pulse.read()
     snap = holder.snapshot
     if snap is None or snap.version != current.version:
@@ -110,6 +118,6 @@ def snapshot() -> Snapshot:
 
 
 def ensure_state_row() -> None:
-    if db.session.get(SiteState, 1) is None:
-        db.session.add(SiteState(id=1, version=1, changed_at=utcnow()))
-        db.session.commit()
+    with content_write():
+        if db.session.get(SiteState, 1) is None:
+            db.session.add(SiteState(id=1, version=1, changed_at=utcnow()))

@@ -1,12 +1,12 @@
 """Reader-facing pages: each rendered once per content version and kind of reader, then reused."""
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
 from .. import documents, languages, timeutil
+from ..numbers import ascii_int
 from ..access import entry_is_free
 from ..desk.auth import signed_in as desk_signed_in
 from ..members.auth import current_reader, is_personal, signed_in_member_id
@@ -17,7 +17,6 @@ from . import bp, cards, pages, queries, translations
 from .state import snapshot
 
 HTML = "text/html; charset=utf-8"
-_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
 
 def _cached_page(key: tuple, render: Callable[[], str]):
@@ -40,9 +39,10 @@ def _page_number() -> int:
     value = request.args.get("page")
     if value is None:
         return 1
-    if not _PAGE_NUMBER.fullmatch(value):
+    number = ascii_int(value, minimum=1, maximum=999_999)
+    if number is None:
         abort(404, "Pages are numbered 1, 2, 3 and so on.")
-    return int(value)
+    return number
 
 
 @bp.get("/", defaults={"lang": None})
@@ -55,7 +55,7 @@ def home(lang: str | None):
 def _render_home(lang: str) -> str:
     snap = snapshot()
     reader = current_reader()
-    live = queries.latest_live(snap, lang)
+    live = queries.latest_live(lang)
     size = current_app.config["PAGE_SIZE"]
     views = pages.entry_views(queries.story_page_entries(live, limit=size + 1), reader, snap) if live else []
     return render_template(

@@ -20,7 +20,7 @@ from ..members import mail
 from ..members.service import normalise_email
 from ..models import Editor, UsedSigninLink
 from ..urls import absolute
-from ..writes import begin_private_write
+from ..writes import private_write
 
 PURPOSE = "syndicate.desk-signin"
 MAX_AGE = 30 * 60
@@ -65,8 +65,7 @@ def send_link(email: str) -> None:
     address = normalise_email(email)
     if address is None:
         return
-    mail.request_desk_signin(address)
-    db.session.commit()
+    mail.request_desk_signin(address)  # in a private_write() of its own (members.mail)
 
 
 def signin_mail(email: str) -> tuple[str, str, str] | None:
@@ -93,16 +92,13 @@ def use(token: str) -> Editor | None:
     if claim is None:
         return None
     # The nonce's primary key makes the link single-use: no content lock is needed, nor taken.
-    begin_private_write()
-    editor = _active(claim[0], claim[1])
-    if editor is None:
-        db.session.rollback()
-        return None
-    db.session.add(UsedSigninLink(nonce=claim[2], used_at=timeutil.now()))
     try:
-        db.session.commit()
+        with private_write():
+            editor = _active(claim[0], claim[1])
+            if editor is None:
+                return None
+            db.session.add(UsedSigninLink(nonce=claim[2], used_at=timeutil.now()))
     except IntegrityError:
-        db.session.rollback()
         return None
     return editor
 

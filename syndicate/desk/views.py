@@ -9,9 +9,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import timeutil
 from ..editorial import idempotency
 from ..errors import APIError, error_body
-from ..extensions import db, limiter
-from . import auth, bp, days, markup, translate, work
+from ..extensions import limiter
 from ..media.api import FORM_ALLOWANCE
+from ..numbers import ascii_int
+from ..writes import end_read
+from . import auth, bp, days, markup, translate, work
 from .forms import Compose, read_compose, read_correction, read_withdrawal
 
 # Reachable without a desk session: signing in, and the desk's own stylesheet and script.
@@ -121,7 +123,7 @@ def _story_or_404(slug: str):
 
 def _story_page(story, compose: Compose, status: int = 200, *, preview=None, message: str | None = None,
                 key: str | None = None, confirm: bool = False):
-    db.session.rollback()  # nothing below writes; never render while holding a write lock
+    end_read()  # nothing below writes; never render while holding a write lock
     published = request.args.get("published", "")
     series = days.recent(story)
     return render_template(
@@ -183,7 +185,7 @@ def translate_story(slug: str, lang: str):
             else:
                 flash("The translation is started. Translate its updates from the list on its page.")
                 return redirect(body["location"], code=303)
-    db.session.rollback()
+    end_read()  # nothing below writes
     return render_template("desk/translate.html", source=source, draft=d, error=error, key=work.new_key()), 422 if error else 200
 
 
@@ -261,7 +263,7 @@ def next_day(slug: str):
             else:
                 flash("The new day is open. Its page links to the earlier days of the series.")
             return redirect(body["location"], code=303)
-    db.session.rollback()
+    end_read()
     return render_template("desk/next_day.html", story=story, proposal=proposal, title=title, summary=summary,
                            error=error, ready=days.can_start(proposal), key=work.new_key()), 422 if error else 200
 
@@ -304,11 +306,11 @@ def correct(ref: str):
                                                                                          request.form))
         except APIError as exc:
             if exc.error_code == "withdrawn":
-                db.session.rollback()
+                end_read()
                 return _withdrawn(entry)
             if exc.error_code not in ("changed", "idempotency_key_reused"):
                 raise
-            db.session.rollback()
+            end_read()
             if entry.status != "published":
                 return _withdrawn(entry)
             # Someone else saved first: show their version to work from, and keep this editor's text.
@@ -321,7 +323,7 @@ def correct(ref: str):
         for warning in body.get("warnings", []):
             flash("Gazetteer: " + warning)
         return redirect(body["location"], code=303)
-    db.session.rollback()
+    end_read()
     return render_template("desk/correct.html", entry=entry, headline=c.headline, body=c.body, note=c.note,
                            etag=c.etag, lossless=markup.round_trips(entry.body_html), errors=c.errors, stale=None,
                            key=key), 422
@@ -354,7 +356,7 @@ def withdraw(ref: str):
     except APIError as exc:
         if exc.error_code not in ("withdrawn", "idempotency_key_reused"):
             raise
-        db.session.rollback()
+        end_read()
         return _withdrawn(entry)
     flash(work.withdrawal_message(w.note, current_app.config["WITHDRAWN_DAYS"], work.partners_told(entry)))
     return redirect(body["location"], code=303)
@@ -365,10 +367,9 @@ def withdraw(ref: str):
 
 @bp.get("/log")
 def log():
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
+    page = ascii_int(request.args.get("page", "1"), minimum=1, maximum=999_999)
+    if page is None:
         abort(404, "Pages of the log are numbered from 1.")
-    page = int(raw)
     rows, more = work.log_page(page)
     if page > 1 and not rows:
         abort(404, "The log has no page that far back.")

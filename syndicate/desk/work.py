@@ -13,15 +13,17 @@ from urllib.parse import urlencode
 from flask import current_app, url_for
 from sqlalchemy import select
 
+from ..content.queries import all_regions, latest_live, story_by_slug  # noqa: F401  (the desk's views use them)
 from ..editorial import idempotency, service, translations
 from ..editorial.documents import entry_etag, find_entry
 from ..errors import APIError
 from ..extensions import db
 from ..feeds.build import REMOVED_SENTENCE, REMOVED_TITLE
-from ..models import EditorialLog, Editor, Entry, Region, Story, SyndicationChange
+from ..models import EditorialLog, Editor, Entry, Story, SyndicationChange
 from ..text import html_to_text, sanitise_html
 from ..media import store
 from ..media.process import Unusable, process
+from ..writes import end_read
 from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
@@ -52,22 +54,8 @@ def actor(editor: Editor) -> service.Actor:
     return service.Actor(editor.name, "desk", editor.id)
 
 
-def latest_live() -> Story | None:
-    return db.session.scalar(select(Story).where(Story.kind == "live").order_by(Story.published_at.desc()).limit(1))
-
-
-def story_by_slug(slug: str) -> Story | None:
-    from ..editorial.validate import SLUG
-
-    return db.session.scalar(select(Story).where(Story.slug == slug)) if SLUG.fullmatch(slug) else None
-
-
 def entry_by_ref(ref: str) -> Entry | None:
     return find_entry(ref)
-
-
-def all_regions() -> list[Region]:
-    return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
 def story_entries(story: Story) -> list[Entry]:
@@ -99,7 +87,7 @@ def attach_upload(compose: Compose, upload, editor_id: int) -> int | None:
         compose.errors["alt"] = ("Say what the picture shows, for readers who cannot see it: alt text is required "
                                  "with a picture. Then choose the picture again.")
         return 422
-    db.session.rollback()  # no transaction stays open while the picture is decoded
+    end_read()  # no transaction stays open while the picture is decoded
     try:
         renditions = process(data, current_app.config["MEDIA_MAX_PIXELS"])
     except Unusable as exc:

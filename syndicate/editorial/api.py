@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select
 
 from .. import languages
+from ..content.queries import story_by_slug
 from ..errors import APIError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..feeds.build import entry_url
-from ..models import Entry, Story
+from ..models import Entry
 from ..urls import absolute
 from . import bp, service, translations
 from .auth import require_editor
@@ -169,8 +169,7 @@ def withdraw_entry(ref: str):
 
 
 def _story(slug: str):
-    # Only a SLUG-shaped value can name a story; others (NUL, lone surrogates) never reach the database.
-    story = db.session.scalar(select(Story).where(Story.slug == slug)) if SLUG.fullmatch(slug) else None
+    story = story_by_slug(slug)
     if story is None:
         raise APIError(404, f"No story with the slug {slug!r}.")
     return story

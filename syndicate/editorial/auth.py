@@ -11,6 +11,7 @@ from .. import sessions, timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import Editor
+from ..writes import private_write
 
 
 def hash_token(token: str) -> str:
@@ -20,20 +21,20 @@ def hash_token(token: str) -> str:
 def add_editor(name: str, email: str | None = None) -> str:
     """Create an editor; returns the token, which is not stored and cannot be shown again."""
     token = "ed_" + secrets.token_urlsafe(32)
-    db.session.add(Editor(name=name, token_hash=hash_token(token), email=email))
-    db.session.commit()
+    with private_write():
+        db.session.add(Editor(name=name, token_hash=hash_token(token), email=email))
     return token
 
 
 def revoke_editor(name: str) -> Editor | None:
     """End an editor's API token and every desk session (and unused sign-in link) they hold."""
-    editor = db.session.scalar(select(Editor).where(Editor.name == name))
-    if editor is None:
-        return None
-    editor.revoked_at = editor.revoked_at or timeutil.now()
-    editor.session_version = editor.session_version + 1
-    sessions.end_all("editor", editor.id)
-    db.session.commit()
+    with private_write():
+        editor = db.session.scalar(select(Editor).where(Editor.name == name))
+        if editor is None:
+            return None
+        editor.revoked_at = editor.revoked_at or timeutil.now()
+        editor.session_version = editor.session_version + 1
+        sessions.end_all("editor", editor.id)
     return editor
 
 

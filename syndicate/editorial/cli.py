@@ -7,9 +7,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..content.queries import story_by_slug
 from ..errors import APIError
 from ..extensions import db
-from ..models import Editor, Place, Region, Story
+from ..models import Editor, Place, Region
 from . import importer, service
 from .auth import add_editor, revoke_editor
 from ..members.service import normalise_email
@@ -38,8 +39,7 @@ def editors_add(name, email):
             raise click.BadParameter("give an email address such as name@example.org", param_hint="--email")
     try:
         token = add_editor(name, email)
-    except IntegrityError:
-        db.session.rollback()
+    except IntegrityError:  # add_editor's scope has rolled back
         raise click.ClickException(f"An editor named {name!r}, or with that email, exists already.") from None
     click.echo(f"Editor {name!r} created." + (f" They sign in to /desk as {email}." if email else ""))
     click.echo("Keep this API token; it is not shown again:")
@@ -131,7 +131,7 @@ def gazetteer_list():
 @click.option("--story", "slug", required=True, help="Slug of the story to import into.")
 def import_feed(source, slug):
     """Import an RSS, Atom or JSON feed (URL or file) into a story; re-importing updates, never duplicates."""
-    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    story = story_by_slug(slug)
     if story is None:
         raise click.ClickException(f"No story with the slug {slug!r}.")
     try:

@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from .. import timeutil
+from ..numbers import ascii_int
 from ..extensions import db
 from ..models import Entry
 
@@ -52,14 +53,11 @@ def entry_etag(entry: Entry) -> str:
 
 
 UID = re.compile(r"(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
-ROW_ID = re.compile(r"[0-9]{1,10}")
 
 
 def find_entry(ref: str) -> Entry | None:
     """An entry by its public id (as feeds and pages show it, with or without urn:uuid:) or its row id."""
     if match := UID.fullmatch(ref.lower()):
         return db.session.scalar(select(Entry).where(Entry.uid == match.group(1)))
-    # entry.id is an INTEGER column: PostgreSQL refuses to compare it with anything past 2**31 - 1.
-    if ROW_ID.fullmatch(ref) and int(ref) < 2**31:
-        return db.session.get(Entry, int(ref))
-    return None
+    row_id = ascii_int(ref)
+    return db.session.get(Entry, row_id) if row_id is not None else None

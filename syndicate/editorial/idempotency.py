@@ -29,7 +29,7 @@ from .. import timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import IdempotentRequest
-from . import service
+from ..writes import content_write, private_write
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
 HEADER = "Idempotency-Key"
@@ -69,19 +69,21 @@ def run_once_with_headers(editor_id: int, key: str, print_: str, action) -> tupl
     if stored is not None:
         return (*stored, True)
     try:
-        with service.together():
+        # Deferred: the unit begins with the service the action calls, so the action's parsing holds no lock;
+        # the change and its stored answer commit together, or neither does.
+        with content_write(deferred=True):
             status, body, headers = action()
             if 200 <= status < 400:
-                expired = IdempotentRequest.created_at < timeutil.now() - KEEP
-                db.session.execute(delete(IdempotentRequest).where(expired))
-                db.session.add(IdempotentRequest(
-                    editor_id=editor_id, key=key, fingerprint=print_, status=status, body=json.dumps(body),
-                    headers=json.dumps(headers) if headers else None))
+                with private_write():  # joins the change's unit
+                    expired = IdempotentRequest.created_at < timeutil.now() - KEEP
+                    db.session.execute(delete(IdempotentRequest).where(expired))
+                    db.session.add(IdempotentRequest(
+                        editor_id=editor_id, key=key, fingerprint=print_, status=status, body=json.dumps(body),
+                        headers=json.dumps(headers) if headers else None))
     except (IntegrityError, APIError):
         # Refused (409, 412) or colliding on the key because a concurrent request with this key
-        # committed while this one waited for the write lock: this one changed nothing, and the
-        # first one's answer is the answer. With no stored answer, the refusal stands.
-        db.session.rollback()
+        # committed while this one waited for the write lock: this one changed nothing (the scope
+        # rolled back), and the first one's answer is the answer. With no stored answer, the refusal stands.
         stored = earlier(editor_id, key, print_)
         if stored is None:
             raise

@@ -1,12 +1,13 @@
 """Every change to content: stories, entries, regions, the naming note and the gazetteer.
 
-Each function changes one thing, raises the content version in the same
-transaction (so every worker's caches see it on the next request) and commits.
+Each function changes one thing in one content_write() scope, raising the
+content version in it (so every worker's caches see it on the next request).
+A caller that opens its own scope around one of them (the idempotency record)
+commits the change with what it adds.
 """
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +22,7 @@ from ..models import Correction, Day, EditorialLog, Entry, Image, NamingNote, Pl
 from ..partners import changes
 from ..search import index as search_index
 from ..text import clean_text, html_to_text, plain_text, sanitise_html, text_to_html
-from ..writes import begin_write
+from ..writes import content_write
 from . import translations
 from .documents import entry_etag, entry_state
 from .validate import SLUG
@@ -46,31 +47,6 @@ def _log(actor: Actor, action: str, story: Story, entry: Entry | None = None, de
         story_id=story.id, entry_id=entry.id if entry is not None else None,
         headline=(entry.headline if entry is not None else story.title)[:300], detail=detail,
     ))
-
-
-def _commit() -> None:
-    """Commit the change, unless a caller holds it open to add its own rows (see together())."""
-    if db.session.info.get("together"):
-        db.session.flush()
-    else:
-        db.session.commit()
-
-
-@contextmanager
-def together():
-    """Let one service call commit with whatever the caller adds after it (an idempotency record).
-
-    The caller's rows and the change land in one transaction, or neither does.
-    """
-    db.session.info["together"] = True
-    try:
-        yield
-        db.session.info.pop("together", None)
-        db.session.commit()
-    except BaseException:
-        db.session.info.pop("together", None)
-        db.session.rollback()
-        raise
 
 
 @dataclass
@@ -126,26 +102,26 @@ def create_story(*, title: str, slug: str | None, summary: str, kind: str, langu
                  syndicate: bool = True, actor: Actor = COMMAND_LINE,
                  translation_of: Story | None = None) -> Story:
     slug = slug or slugify(title)
-    begin_write()
-    now = timeutil.now()
-    live_day = timeutil.local_day(published_at or now) if kind == "live" else None
-    _check_free(slug, series, live_day)
-    story = Story(
-        slug=slug, title=clean_text(title), summary=clean_text(summary or ""), kind=kind, language=language,
-        access=access, series=series, published_at=published_at or now, updated_at=now, syndicate=syndicate,
-        regions=resolve_regions(regions), live_day=live_day,
-        translation_of_id=translation_of.id if translation_of is not None else None,
-    )
-    db.session.add(story)
-    state.bump()
-    try:
-        db.session.flush()
+    with content_write():
+        now = timeutil.now()
+        live_day = timeutil.local_day(published_at or now) if kind == "live" else None
+        _check_free(slug, series, live_day)
+        story = Story(
+            slug=slug, title=clean_text(title), summary=clean_text(summary or ""), kind=kind, language=language,
+            access=access, series=series, published_at=published_at or now, updated_at=now, syndicate=syndicate,
+            regions=resolve_regions(regions), live_day=live_day,
+            translation_of_id=translation_of.id if translation_of is not None else None,
+        )
+        db.session.add(story)
+        state.bump()
+        try:
+            with db.session.begin_nested():  # a savepoint: a clash leaves the unit usable to say which one
+                db.session.flush()
+        except IntegrityError:
+            _check_free(slug, series, live_day)  # says which one a concurrent writer took
+            raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken",
+                           fields={"slug": "is taken"}) from None
         _log(actor, "story", story)
-        _commit()
-    except IntegrityError:
-        db.session.rollback()
-        _check_free(slug, series, live_day)  # says which one a concurrent writer took
-        raise APIError(409, f"The slug {slug!r} is taken.", code="slug_taken", fields={"slug": "is taken"}) from None
     return story
 
 
@@ -205,36 +181,35 @@ def _recount(days: set[date]) -> None:
 def add_entry(story: Story, fields: EntryFields, source_id: str | None = None,
               actor: Actor = COMMAND_LINE) -> tuple[Entry, list[str]]:
     body = sanitise_html(fields.body_html or "")  # before the lock: the one costly step holds up no one
-    begin_write()
-    now = timeutil.now()
-    published = fields.published_at or now
-    entry = Entry(
-        story_id=story.id,
-        headline=clean_text(fields.headline),
-        body_html=body,
-        published_at=published,
-        updated_at=now if published <= now else published,
-        day=timeutil.local_day(published),
-        key_event=bool(fields.key_event),
-        syndicate=True if fields.syndicate is None else fields.syndicate,
-        embargo_until=fields.embargo_until,
-        status="published",
-        source_id=source_id,
-        regions=resolve_regions(fields.regions),
-        image=resolve_image(fields.image),
-        byline=fields.byline,
-        translation_of_id=fields.translation_of.id if fields.translation_of is not None else None,
-    )
-    entry.body_text = plain_text(entry.body_html)
-    db.session.add(entry)
-    story.updated_at = now
-    db.session.flush()
-    _recount({entry.day})
-    state.bump(*_feeds_of(entry))
-    changes.record(entry)
-    search_index.refresh(entry)
-    _log(actor, "publish", story, entry)
-    _commit()
+    with content_write():
+        now = timeutil.now()
+        published = fields.published_at or now
+        entry = Entry(
+            story_id=story.id,
+            headline=clean_text(fields.headline),
+            body_html=body,
+            published_at=published,
+            updated_at=now if published <= now else published,
+            day=timeutil.local_day(published),
+            key_event=bool(fields.key_event),
+            syndicate=True if fields.syndicate is None else fields.syndicate,
+            embargo_until=fields.embargo_until,
+            status="published",
+            source_id=source_id,
+            regions=resolve_regions(fields.regions),
+            image=resolve_image(fields.image),
+            byline=fields.byline,
+            translation_of_id=fields.translation_of.id if fields.translation_of is not None else None,
+        )
+        entry.body_text = plain_text(entry.body_html)
+        db.session.add(entry)
+        story.updated_at = now
+        db.session.flush()
+        _recount({entry.day})
+        state.bump(*_feeds_of(entry))
+        changes.record(entry)
+        search_index.refresh(entry)
+        _log(actor, "publish", story, entry)
     return entry, gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
 
 
@@ -242,8 +217,14 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
                if_match: list[str] | None = None) -> list[str]:
     """Change an entry; with if_match, only if it is still one of those versions (ETags)."""
     body = sanitise_html(fields.body_html) if fields.body_html is not None else None  # before the lock
-    begin_write()
-    # Compared under the write lock, after begin_write re-read the entry: two editors cannot both pass.
+    with content_write():
+        _edit(entry, fields, body, correction, actor, if_match)
+    return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
+
+
+def _edit(entry: Entry, fields: EntryFields, body: str | None, correction: str | None, actor: Actor,
+          if_match: list[str] | None) -> None:
+    # Compared under the write lock, after the scope began and re-read the entry: two editors cannot both pass.
     if if_match is not None and entry_etag(entry) not in if_match:
         raise APIError(412, "This entry changed since you opened it.", code="changed")
     if entry.status != "published":
@@ -278,8 +259,7 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
     if entry_state(entry) == was:
         # A retried PATCH (or a second click) that asks for what is already there: nothing changes,
         # not even the ETag, so a client that re-read the entry before retrying is safe too.
-        _commit()
-        return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
+        return
     entry.updated_at = timeutil.now()
     if correction:
         translations.mark_for_review(entry)
@@ -290,8 +270,6 @@ def edit_entry(entry: Entry, fields: EntryFields, correction: str | None = None,
     changes.record(entry)
     search_index.refresh(entry)
     _log(actor, "correct" if correction else "edit", entry.story, entry, correction)
-    _commit()
-    return gazetteer_warnings(entry.headline, html_to_text(entry.body_html))
 
 
 def _new_correction(entry: Entry, text: str | None) -> str | None:
@@ -307,55 +285,51 @@ def _new_correction(entry: Entry, text: str | None) -> str | None:
 
 
 def withdraw_entry(entry: Entry, reason: str, public_note: str | None, actor: Actor = COMMAND_LINE) -> None:
-    begin_write()
-    if entry.status == "withdrawn":
-        raise APIError(409, "This entry is already withdrawn.", code="withdrawn")
-    now = timeutil.now()
-    entry.status = "withdrawn"
-    entry.withdrawn_reason = clean_text(reason)
-    entry.withdrawn_note = clean_text(public_note) if public_note else None
-    entry.withdrawn_at = now
-    entry.updated_at = now
-    _recount({entry.day})
-    state.bump(*_feeds_of(entry))
-    changes.record(entry)
-    search_index.remove(entry)
-    _log(actor, "withdraw", entry.story, entry, entry.withdrawn_reason)
-    _commit()
+    with content_write():
+        if entry.status == "withdrawn":
+            raise APIError(409, "This entry is already withdrawn.", code="withdrawn")
+        now = timeutil.now()
+        entry.status = "withdrawn"
+        entry.withdrawn_reason = clean_text(reason)
+        entry.withdrawn_note = clean_text(public_note) if public_note else None
+        entry.withdrawn_at = now
+        entry.updated_at = now
+        _recount({entry.day})
+        state.bump(*_feeds_of(entry))
+        changes.record(entry)
+        search_index.remove(entry)
+        _log(actor, "withdraw", entry.story, entry, entry.withdrawn_reason)
 
 
 def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Region, bool]:
-    begin_write()
-    region = db.session.scalar(select(Region).where(Region.slug == slug))
-    created = region is None
-    if created:
-        region = Region(slug=slug, name=name or slug, covered=bool(covered))
-        db.session.add(region)
-    else:
-        if name:
-            region.name = name
-        if covered is not None:
-            region.covered = covered
-    state.bump()
-    db.session.commit()
+    with content_write():
+        region = db.session.scalar(select(Region).where(Region.slug == slug))
+        created = region is None
+        if created:
+            region = Region(slug=slug, name=name or slug, covered=bool(covered))
+            db.session.add(region)
+        else:
+            if name:
+                region.name = name
+            if covered is not None:
+                region.covered = covered
+        state.bump()
     return region, created
 
 
 def set_naming_note(text: str, lang: str) -> NamingNote:
-    begin_write()
-    note = NamingNote(lang=lang, text=clean_text(text).strip(), created_at=timeutil.now())
-    db.session.add(note)
-    state.bump()
-    db.session.commit()
+    with content_write():
+        note = NamingNote(lang=lang, text=clean_text(text).strip(), created_at=timeutil.now())
+        db.session.add(note)
+        state.bump()
     return note
 
 
 def add_place(name: str, alternate: str) -> Place:
-    begin_write()
-    place = db.session.scalar(select(Place).where(Place.name == name)) or Place(name=name)
-    place.alternate = alternate
-    db.session.add(place)
-    db.session.commit()
+    with content_write():
+        place = db.session.scalar(select(Place).where(Place.name == name)) or Place(name=name)
+        place.alternate = alternate
+        db.session.add(place)
     return place
 
 

@@ -7,8 +7,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..editorial.auth import require_editor
 from ..editorial.validate import Fields
 from ..errors import APIError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from . import api_bp, store
+from ..writes import end_read
 from .process import Unusable, process
 
 # Room in the body for the form's other fields and the multipart boundaries, beyond the file itself.
@@ -46,7 +47,7 @@ def upload():
     f.check()
 
     editor_id = g.editor.id
-    db.session.rollback()  # no transaction stays open while the picture is decoded
+    end_read()  # no transaction stays open while the picture is decoded
     try:
         renditions = process(data, current_app.config["MEDIA_MAX_PIXELS"])
     except Unusable as exc:

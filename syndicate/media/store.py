@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Image, ImageRendition
 from ..urls import absolute, site_root
-from ..writes import begin_write
+from ..writes import content_write
 from .process import Rendition
 
 EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
@@ -28,9 +28,8 @@ def save(renditions: list[Rendition], *, alt: str, caption: str | None, credit: 
                        digest=hashlib.sha256(r.data).hexdigest(), data=r.data)
         for r in renditions
     ]
-    begin_write()
-    db.session.add(image)
-    db.session.commit()
+    with content_write():
+        db.session.add(image)
     return image
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import timeutil
 from ..extensions import db
 from ..models import Member, Signup, StripeEvent, Tier
-from ..writes import begin_private_write
+from ..numbers import ascii_int
+from ..writes import end_read, private_write
 from . import signin, stripe_api, webhooks
 from .service import has_access, normalise_email
 from .stripe_api import customer_id, price_ids
@@ -87,7 +88,7 @@ def customer_email(subscription: dict, email_hint: str | None = None) -> str | N
         matches.append(Member.stripe_customer_id == customer)
     known = db.session.scalar(select(Member.id).where(or_(*matches)).limit(1))
     ours = tier_for(subscription) is not None
-    db.session.commit()  # nothing stays open while Stripe is asked
+    end_read()  # nothing stays open while Stripe is asked
     if known is not None or not ours or not customer:
         return None
     return normalise_email(stripe_api.retrieve_customer(customer).get("email") or "")
@@ -162,11 +163,12 @@ def on_checkout_completed(obj: dict, event: dict) -> Reading:
                       subscription_id=webhooks.ref(obj, "subscription"))
     reference, mode = webhooks.text(obj, "client_reference_id"), webhooks.text(obj, "mode")
     # Another product's Checkout may carry any reference: only ours (a sign-up id) is looked up.
-    if reference and reference.isascii() and reference.isdigit() and len(reference) < 12:
-        signup = db.session.get(Signup, int(reference))
+    signup_id = ascii_int(reference)
+    if signup_id is not None:
+        signup = db.session.get(Signup, signup_id)
         if signup is not None:
             reading.signup_id, reading.email_hint = signup.id, signup.email
-        db.session.commit()
+        end_read()  # Stripe is asked next
     if (mode or "subscription") != "subscription":
         reading.ignored, reading.subscription_id = "not a subscription checkout", None
     return reading
@@ -201,7 +203,7 @@ HANDLERS = {
 
 def _already_applied(event_id: str) -> bool:
     applied = db.session.get(StripeEvent, event_id) is not None
-    db.session.commit()
+    end_read()  # no transaction stays open: Stripe may be asked next
     return applied
 
 
@@ -256,30 +258,24 @@ def _write(reading: Reading, event: dict | None) -> Outcome:
     """One short write: the sign-up completed, the subscription stored, and the event (if any) recorded once."""
     for attempt in (1, 2):
         outcome = Outcome(ignored=reading.ignored)
-        begin_private_write()
         try:
-            if event is not None and db.session.get(StripeEvent, event["id"]) is not None:
-                db.session.rollback()
-                return Outcome(ignored="already applied")
-            if reading.signup_id is not None:
-                signup = db.session.get(Signup, reading.signup_id)
-                signup.completed_at = signup.completed_at or timeutil.now()
-            if reading.subscription is not None:
-                apply_subscription(reading.subscription, reading.read_at, outcome, email_hint=reading.email,
-                                   failed_at=reading.failed_at)
-            if event is not None:
-                db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
-            db.session.commit()
+            with private_write():
+                if event is not None and db.session.get(StripeEvent, event["id"]) is not None:
+                    return Outcome(ignored="already applied")
+                if reading.signup_id is not None:
+                    signup = db.session.get(Signup, reading.signup_id)
+                    signup.completed_at = signup.completed_at or timeutil.now()
+                if reading.subscription is not None:
+                    apply_subscription(reading.subscription, reading.read_at, outcome, email_hint=reading.email,
+                                       failed_at=reading.failed_at)
+                if event is not None:
+                    db.session.add(StripeEvent(id=event["id"], type=event["type"], received_at=timeutil.now()))
             return outcome
         except IntegrityError:
             # The same event delivered in parallel won, or a parallel event made the same member first:
             # the second try finds it.
-            db.session.rollback()
             if attempt == 2 or (event is not None and _already_applied(event["id"])):
                 return Outcome(ignored="already applied")
-        except Exception:
-            db.session.rollback()
-            raise
     raise AssertionError("unreachable")
 
 
@@ -294,13 +290,8 @@ def sync_all() -> tuple[int, list[int]]:
         for subscription in subscriptions:
             email = customer_email(subscription)
             outcome = Outcome()
-            begin_private_write()
-            try:
+            with private_write():
                 apply_subscription(subscription, read_at, outcome, email_hint=email)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                raise
             applied += len(outcome.members)
             welcome += outcome.welcome
     return applied, welcome

@@ -24,7 +24,7 @@ from .. import timeutil
 from ..extensions import db
 from ..models import Member, Signup, Tier
 from ..urls import absolute
-from ..writes import begin_private_write
+from ..writes import end_read, private_write
 from . import billing, signin, stripe_api, webhooks
 from .join import JoinResult, payments_unavailable
 from .service import find, has_access
@@ -54,13 +54,11 @@ def start(email: str, tier: Tier) -> JoinResult:
     member = find(email)
     if member is not None and has_access(member):
         # An active member is mailed a sign-in link instead of a second subscription.
-        begin_private_write()
-        signin.queue_signin(email)
-        db.session.commit()
+        signin.queue_signin(email)  # in a private_write() of its own (members.mail)
         return JoinResult(already_member=True)
     customer = member.stripe_customer_id if member else None
     tier_id, price_id = tier.id, tier.price_id
-    db.session.commit()
+    end_read()  # nothing stays open while Stripe is asked
     try:
         # A turn frees the address from a Checkout that cannot serve; the next makes one. A third is for races.
         for _ in range(3):
@@ -96,28 +94,26 @@ def start(email: str, tier: Tier) -> JoinResult:
 def _claim(email: str, tier_id: int) -> Claim:
     """The address's open sign-up, made now if it has none (one wins when requests race)."""
     for _ in range(2):
-        begin_private_write()
-        signup = db.session.scalar(select(Signup).where(Signup.open_email == email))
-        if signup is None:
-            signup = Signup(email=email, tier_id=tier_id, open_email=email, idempotency_key=secrets.token_hex(24))
-            db.session.add(signup)
-            try:
-                db.session.flush()
-            except IntegrityError:  # a parallel request claimed the address first: use its sign-up
-                db.session.rollback()
-                continue
-        claim = Claim(signup.id, signup.tier_id, signup.checkout_session_id, signup.idempotency_key,
-                      signup.checkout_expires_at, signup.completed_at)
-        db.session.commit()
+        try:
+            with private_write():
+                signup = db.session.scalar(select(Signup).where(Signup.open_email == email))
+                if signup is None:
+                    signup = Signup(email=email, tier_id=tier_id, open_email=email,
+                                    idempotency_key=secrets.token_hex(24))
+                    db.session.add(signup)
+                    db.session.flush()
+                claim = Claim(signup.id, signup.tier_id, signup.checkout_session_id, signup.idempotency_key,
+                              signup.checkout_expires_at, signup.completed_at)
+        except IntegrityError:  # a parallel request claimed the address first: use its sign-up
+            continue
         return claim
     raise stripe_api.StripeUnavailable("the address's sign-up could not be claimed")
 
 
 def _release(signup_id: int) -> None:
     """Free the address from a sign-up whose Checkout can no longer be paid (the sign-up row stays)."""
-    begin_private_write()
-    db.session.execute(update(Signup).where(Signup.id == signup_id).values(open_email=None))
-    db.session.commit()
+    with private_write():
+        db.session.execute(update(Signup).where(Signup.id == signup_id).values(open_email=None))
 
 
 def _session_for(claim: Claim, email: str, customer: str | None, price_id: str) -> dict:
@@ -139,11 +135,10 @@ def _session_for(claim: Claim, email: str, customer: str | None, price_id: str) 
         # A parallel request with this key is still creating it: wait for that one to record it.
         return stripe_api.retrieve_checkout_session(_recorded_session(claim.signup_id))
     expires = session.get("expires_at")
-    begin_private_write()
-    db.session.execute(update(Signup).where(Signup.id == claim.signup_id, Signup.checkout_session_id.is_(None))
-                       .values(checkout_session_id=session["id"], checkout_expires_at=datetime.fromtimestamp(
-                           expires, timezone.utc) if isinstance(expires, int) else None))
-    db.session.commit()
+    with private_write():
+        db.session.execute(update(Signup).where(Signup.id == claim.signup_id, Signup.checkout_session_id.is_(None))
+                           .values(checkout_session_id=session["id"], checkout_expires_at=datetime.fromtimestamp(
+                               expires, timezone.utc) if isinstance(expires, int) else None))
     return session
 
 
@@ -152,7 +147,7 @@ def _recorded_session(signup_id: int) -> str:
     deadline = time.monotonic() + float(current_app.config["STRIPE_TIMEOUT"])
     while True:
         session_id = db.session.scalar(select(Signup.checkout_session_id).where(Signup.id == signup_id))
-        db.session.commit()
+        end_read()  # the next look must see what the other request committed meanwhile
         if session_id is not None:
             return session_id
         if time.monotonic() > deadline:
@@ -178,7 +173,7 @@ def paid_member(session_id: str) -> Member | None:
     member = find(email) if email else None
     if email is None or (member is not None and has_access(member)):
         return member
-    db.session.commit()  # nothing stays open while Stripe is asked
+    end_read()  # nothing stays open while Stripe is asked
     try:
         session = stripe_api.retrieve_checkout_session(session_id)
         if session.get("status") != "complete" or session.get("payment_status") not in ("paid",

@@ -1,9 +1,8 @@
 """`syndicate members ...`"""
-from datetime import date
-
 import click
 from flask.cli import AppGroup
 
+from .. import timeutil
 from . import billing, networks, outbox, service, signin, stripe_api
 
 
@@ -15,10 +14,10 @@ def members():
 def _day(ctx, param, value):
     if value is None:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("use YYYY-MM-DD") from None
+    day = timeutil.parse_day(value)
+    if day is None:
+        raise click.BadParameter("use YYYY-MM-DD")
+    return day
 
 
 @members.command("comp")

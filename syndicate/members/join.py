@@ -15,8 +15,8 @@ from flask import current_app, render_template
 
 from ..extensions import db
 from ..models import Tier
+from ..numbers import ascii_int
 from ..urls import absolute
-from ..writes import begin_private_write
 from . import mail, signin
 from .service import find, has_access, normalise_email
 from .tokens import JOIN_MAX_AGE, make_join_token, read_join_token
@@ -35,10 +35,8 @@ class JoinResult:
 
 
 def _tier(tier_id: str) -> Tier | None:
-    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
-    if not (tier_id.isascii() and tier_id.isdigit() and len(tier_id) < 10):
-        return None
-    return db.session.get(Tier, int(tier_id))
+    row_id = ascii_int(tier_id)
+    return db.session.get(Tier, row_id) if row_id is not None else None
 
 
 def request_link(email: str, tier_id: str) -> JoinResult:
@@ -52,10 +50,7 @@ def request_link(email: str, tier_id: str) -> JoinResult:
         errors["tier"] = "Please choose a membership."
     if errors:
         return JoinResult(errors=errors)
-    tier_id = tier.id
-    begin_private_write()
-    mail.request_join(normal, tier_id)
-    db.session.commit()
+    mail.request_join(normal, tier.id)  # in a private_write() of its own (members.mail)
     return JoinResult()
 
 

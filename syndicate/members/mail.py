@@ -1,5 +1,5 @@
-"""Outgoing mail, queued: `send` writes a row in the caller's transaction (or its own, when none is
-open); the outbox sends it later.
+"""Outgoing mail, queued: `send` writes a row in the caller's write scope (or a private_write() of its own,
+when none is open); the outbox sends it later.
 
 No request ever waits for the mail server: the row commits with whatever
 caused it (a membership, a sign-in request) and the outbox (members.outbox)
@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import OutboxMail
+from ..writes import private_write
 
 
 def send(to: str, subject: str, body: str) -> None:
@@ -45,13 +46,11 @@ def request_join(email: str, tier_id: int) -> None:
 
 
 def _queue(row: OutboxMail) -> None:
-    """Add the row to the caller's open transaction; with none open, commit it at once on its own."""
+    """Add the row in the caller's write scope (it joins); with none open, in one of its own."""
     row.message_id = make_msgid(domain="syndicate.local")
-    alone = not db.session().in_transaction()
-    db.session.add(row)
-    db.session.info["outbox_pending"] = True
-    if alone:
-        db.session.commit()
+    with private_write():
+        db.session.add(row)
+        db.session.info["outbox_pending"] = True
 
 
 def outbox_path() -> Path:

@@ -10,18 +10,39 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .. import timeutil
+from .. import parts, timeutil
 from ..extensions import db
 from ..models import FeedNetwork, Member
-from ..writes import begin_private_write
+from ..writes import private_write
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
+class SeenNetworks:
+    """The (member, network, hour) keys this worker has recorded, so each is written once an hour."""
+
+    LIMIT = 100_000
+
+    def __init__(self):
+        self.keys: set[tuple[int, str, datetime]] = set()
+        self.lock = threading.Lock()
+
+    def first(self, key: tuple[int, str, datetime]) -> bool:
+        """Whether this is the key's first sighting (and remember it)."""
+        with self.lock:
+            if key in self.keys:
+                return False
+            if len(self.keys) > self.LIMIT:
+                self.keys.clear()
+            self.keys.add(key)
+            return True
+
+
+def init_app(app: Flask) -> None:
+    parts.of(app).networks_seen = SeenNetworks()
 
 
 def network_of(address: str | None) -> str | None:
@@ -39,29 +60,21 @@ def record(member_id: int, address: str | None) -> None:
     if network is None:
         return
     hour = timeutil.now().replace(minute=0, second=0, microsecond=0)
-    key = (member_id, network, hour)
-    seen: set[tuple[int, str, datetime]] = current_app.extensions.setdefault("syndicate.networks_seen", set())
-    with _lock:
-        if key in seen:
-            return
-        if len(seen) > 100_000:
-            seen.clear()
-        seen.add(key)
+    if not parts.current().networks_seen.first((member_id, network, hour)):
+        return
     # A short write of its own, with no content lock, committed or rolled back before the feed is read.
-    begin_private_write()
     try:
-        db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
-        db.session.flush()
-        if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
-            member = db.session.get(Member, member_id)
-            if member is not None and member.flagged_at is None:
-                member.flagged_at = timeutil.now()
-        db.session.commit()
+        with private_write():
+            db.session.add(FeedNetwork(member_id=member_id, network=network, hour=hour))
+            db.session.flush()
+            if networks_in_last_day(member_id) > current_app.config["TOKEN_NETWORK_LIMIT"]:
+                member = db.session.get(Member, member_id)
+                if member is not None and member.flagged_at is None:
+                    member.flagged_at = timeutil.now()
     except IntegrityError:
-        db.session.rollback()  # another worker recorded it this hour
+        pass  # another worker recorded it this hour
     except SQLAlchemyError as exc:
         # Counting networks must never cost the reader their feed.
-        db.session.rollback()
         log.warning("feed network of member %s not recorded: %s", member_id, type(exc).__name__)
 
 

@@ -26,10 +26,11 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import case, event, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import timeutil
+from .. import parts, timeutil
 from ..extensions import db
 from ..metrics import MAIL
 from ..models import OutboxMail
+from ..writes import end_read, private_write
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def drain(limit: int = 200, stopping=lambda: False) -> Drained:
             or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
         ).order_by(OutboxMail.id).limit(limit)
     ))
-    db.session.commit()
+    end_read()
     for row_id in due:
         if stopping():
             break
@@ -84,26 +85,26 @@ def drain(limit: int = 200, stopping=lambda: False) -> Drained:
         result.next_due = datetime.fromisoformat(result.next_due)
     if result.next_due is not None and result.next_due.tzinfo is None:  # stored as naive UTC
         result.next_due = result.next_due.replace(tzinfo=timezone.utc)
-    db.session.commit()
+    end_read()
     return result
 
 
 def depth() -> int:
     """How many messages wait to leave."""
     count = db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.state == "pending"))
-    db.session.commit()
+    end_read()
     return count or 0
 
 
 def _claim(row_id: int) -> OutboxMail | None:
     now = timeutil.now()
-    claimed = db.session.execute(
-        update(OutboxMail).where(
-            OutboxMail.id == row_id, OutboxMail.state == "pending",
-            or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
-        ).values(claimed_until=now + _lease(), attempts=OutboxMail.attempts + 1)
-    ).rowcount
-    db.session.commit()
+    with private_write():
+        claimed = db.session.execute(
+            update(OutboxMail).where(
+                OutboxMail.id == row_id, OutboxMail.state == "pending",
+                or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
+            ).values(claimed_until=now + _lease(), attempts=OutboxMail.attempts + 1)
+        ).rowcount
     return db.session.get(OutboxMail, row_id) if claimed else None
 
 
@@ -112,19 +113,20 @@ def deliver(row_id: int) -> str:
     row = _claim(row_id)
     if row is None:
         return "skipped"
-    if row.kind != "mail" and not _resolve(row):
-        db.session.delete(row)  # nothing is owed to this address: nothing goes, nothing is kept
-        db.session.commit()
-        return "dropped"
+    if row.kind != "mail":
+        with private_write():
+            if not _resolve(row):
+                db.session.delete(row)  # nothing is owed to this address: nothing goes, nothing is kept
+                return "dropped"
     message = _message(row)
-    db.session.commit()  # no transaction stays open while the mail server is talked to
+    end_read()  # no transaction stays open while the mail server is talked to
     try:
         where = _transmit(message)
     except (OSError, smtplib.SMTPException) as exc:
         return _failed(row, exc)
     row_id, to_addr, subject = row.id, row.to_addr, row.subject
-    db.session.delete(row)  # sent: nothing more is owed, and the body holds sign-in links
-    db.session.commit()
+    with private_write():
+        db.session.delete(row)  # sent: nothing more is owed, and the body holds sign-in links
     # Who and what only.
     log.info("mail %s to %s %s: %s", row_id, to_addr, where, subject)
     return "sent"
@@ -153,16 +155,16 @@ def _failed(row: OutboxMail, exc: Exception) -> str:
     permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or (
         isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600)
     error = f"{type(exc).__name__}: {exc}"[:300]
-    row.last_error, row.claimed_until = error, None
     if permanent or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
         row_id, to_addr, attempts = row.id, row.to_addr, row.attempts
-        db.session.delete(row)  # given up: the link it holds is kept nowhere
-        db.session.commit()
+        with private_write():
+            db.session.delete(row)  # given up: the link it holds is kept nowhere
         log.warning("mail %s to %s given up after %d attempts: %s", row_id, to_addr, attempts, error)
         return "failed"
     pause = _pause(row.attempts)
-    row.next_attempt_at = timeutil.now() + timedelta(seconds=pause)
-    db.session.commit()
+    with private_write():
+        row.last_error, row.claimed_until = error, None
+        row.next_attempt_at = timeutil.now() + timedelta(seconds=pause)
     log.warning("mail %s to %s not sent (attempt %d): %s; trying again in %.0f s",
                 row.id, row.to_addr, row.attempts, error, pause)
     return "retry"
@@ -298,7 +300,6 @@ class Sender:
             try:
                 chore()
             except SQLAlchemyError as exc:  # the database is away: the next round tries again
-                db.session.rollback()
                 log.warning("background chore %s failed: %s", getattr(chore, "__name__", type(chore).__name__),
                             type(exc).__name__)
             finally:
@@ -306,11 +307,12 @@ class Sender:
 
 
 def sender(app: Flask) -> Sender:
-    return app.extensions["syndicate.outbox"]
+    """The app's sender (made by init_app; its thread starts on demand)."""
+    return parts.of(app).outbox
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["syndicate.outbox"] = Sender(app)
+    parts.of(app).outbox = Sender(app)
 
 
 # db.session serves every app in the process, so the listeners are registered once, here.

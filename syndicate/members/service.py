@@ -11,7 +11,7 @@ from .. import sessions, timeutil
 from ..access import membership_open
 from ..extensions import db
 from ..models import Member, Tier
-from ..writes import begin_private_write
+from ..writes import private_write
 from .tokens import make_feed_token
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -42,21 +42,19 @@ def comp(email: str, until: date | None) -> Member:
     normal = normalise_email(email)
     if normal is None:
         raise ValueError(f"{email!r} is not an email address")
-    begin_private_write()
-    member = find(normal) or Member(email=normal, token_version=1)
-    member.status = "comp"
-    member.comp_until = until
-    db.session.add(member)
-    db.session.commit()
+    with private_write():
+        member = find(normal) or Member(email=normal, token_version=1)
+        member.status = "comp"
+        member.comp_until = until
+        db.session.add(member)
     return member
 
 
 def replace_token(member: Member) -> str:
     """Issue a new feed token; every earlier one, and every session of the member's, stops working at once."""
-    begin_private_write()
-    member.token_version += 1
-    sessions.end_all("member", member.id)
-    db.session.commit()
+    with private_write():
+        member.token_version += 1
+        sessions.end_all("member", member.id)
     return feed_token(member)
 
 
@@ -65,11 +63,10 @@ def feed_token(member: Member) -> str:
 
 
 def upsert_tier(name: str, price_id: str, amount: int | None, currency: str | None, interval: str | None) -> Tier:
-    begin_private_write()
-    tier = db.session.scalar(select(Tier).where(Tier.price_id == price_id)) or Tier(price_id=price_id)
-    tier.name, tier.amount, tier.currency, tier.interval = name, amount, (currency or "").lower() or None, interval
-    db.session.add(tier)
-    db.session.commit()
+    with private_write():
+        tier = db.session.scalar(select(Tier).where(Tier.price_id == price_id)) or Tier(price_id=price_id)
+        tier.name, tier.amount, tier.currency, tier.interval = name, amount, (currency or "").lower() or None, interval
+        db.session.add(tier)
     return tier
 
 

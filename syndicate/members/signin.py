@@ -8,9 +8,9 @@ from .. import timeutil
 from ..extensions import db
 from ..models import Member, UsedSigninLink
 from ..urls import absolute
+from ..writes import private_write
 from . import mail
 from .service import feed_token, find, has_access, normalise_email
-from ..writes import begin_private_write
 from .tokens import make_signin_token, read_signin_token
 
 
@@ -33,10 +33,8 @@ def queue_welcome(member: Member) -> None:
 
 def send_welcome(member_id: int) -> None:
     member = db.session.get(Member, member_id)
-    if member is None:
-        return
-    queue_welcome(member)
-    db.session.commit()
+    if member is not None:
+        queue_welcome(member)  # in a private_write() of its own (members.mail)
 
 
 def send_signin_link(email: str) -> None:
@@ -47,8 +45,7 @@ def send_signin_link(email: str) -> None:
     normal = normalise_email(email)
     if normal is None:
         return
-    queue_signin(normal)
-    db.session.commit()
+    queue_signin(normal)  # in a private_write() of its own (members.mail)
 
 
 def queue_signin(email: str) -> None:
@@ -80,15 +77,12 @@ def use(token: str) -> Member | None:
     if claim is None:
         return None
     member = db.session.get(Member, claim[0])
-    db.session.commit()
     if member is None:
         return None
     # The nonce's primary key makes the link single-use; no wider lock is needed.
-    begin_private_write()
-    db.session.add(UsedSigninLink(nonce=claim[1], used_at=timeutil.now()))
     try:
-        db.session.commit()
+        with private_write():
+            db.session.add(UsedSigninLink(nonce=claim[1], used_at=timeutil.now()))
     except IntegrityError:
-        db.session.rollback()
         return None
     return member

@@ -92,14 +92,14 @@ def run_migrations_online():
         if connection.dialect.name == "postgresql":
             # A migration may rewrite big tables: the request-sized statement timeout does not apply.
             connection.exec_driver_sql("SET statement_timeout = 0")
-            connection.commit()
+            connection.commit()  # Alembic's own connection, not the app's session: ends the SET
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch mode alters a SQLite table by copying it and dropping the old one; with foreign keys
             # on, that drop would cascade (dropping `story` deletes every entry). Off for the migration
             # only (SQLite ignores the pragma inside a transaction, so it is set before one begins).
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            connection.commit()  # Alembic's own connection: the pragma takes effect outside a transaction
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from .. import timeutil
 from ..extensions import db
 from ..models import Entry, SiteState, Story, SyndicationChange
-from ..writes import begin_write
+from ..writes import content_write
 
 
 def partner_visible(entry: Entry, now: datetime) -> bool:
@@ -61,14 +61,13 @@ def release_due_embargoes() -> int:
     # The common case, nothing due, costs one indexed read and no lock.
     if db.session.scalar(select(Entry.id).join(Entry.story).where(*is_due).limit(1)) is None:
         return 0
-    begin_write()  # take the lock that numbers changes, then re-read what is due under it
-    state.bump()
-    entries = list(db.session.scalars(
-        select(Entry).join(Entry.story).where(*is_due).order_by(Entry.embargo_until, Entry.id)
-    ))
-    for entry in entries:
-        record(entry, at=entry.embargo_until)
-    db.session.commit()
+    with content_write():  # take the lock that numbers changes, then re-read what is due under it
+        state.bump()
+        entries = list(db.session.scalars(
+            select(Entry).join(Entry.story).where(*is_due).order_by(Entry.embargo_until, Entry.id)
+        ))
+        for entry in entries:
+            record(entry, at=entry.embargo_until)
     return len(entries)
 
 

@@ -14,7 +14,7 @@ from ..feeds.build import entry_item, entry_url
 from ..feeds.model import FeedDoc, FeedItem, Tombstone
 from ..models import Entry, Partner, PartnerPull
 from ..urls import site_root
-from ..writes import begin_private_write
+from ..writes import private_write
 from . import changes
 
 DEFAULT_LIMIT = 100
@@ -84,12 +84,7 @@ def pull(partner: Partner, since: int, limit: int, fmt: str, limit_given: bool) 
         cursor=str(next_cursor),
     )
     # A log row: it orders nothing, so it takes no content lock.
-    begin_private_write()
-    try:
+    with private_write():
         db.session.add(PartnerPull(partner_id=partner.id, at=now, cursor_in=since, cursor_out=next_cursor,
                                    entries=len(items), tombstones=len(tombstones)))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return Pull(doc, len(items), len(tombstones))

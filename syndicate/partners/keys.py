@@ -13,7 +13,7 @@ from .. import timeutil
 from ..errors import APIError
 from ..extensions import db
 from ..models import Partner
-from ..writes import begin_private_write
+from ..writes import private_write
 
 
 class NameTaken(ValueError):
@@ -33,23 +33,20 @@ def default_license() -> str:
 def add(name: str, license_text: str | None) -> str:
     """Create a partner; returns its key, which is not stored and cannot be shown again."""
     key = "pk_" + secrets.token_urlsafe(32)
-    begin_private_write()
-    db.session.add(Partner(name=name, key_hash=_hash(key), license=license_text or default_license()))
     try:
-        db.session.commit()
+        with private_write():
+            db.session.add(Partner(name=name, key_hash=_hash(key), license=license_text or default_license()))
     except IntegrityError:
-        db.session.rollback()
         raise NameTaken(name) from None
     return key
 
 
 def revoke(name: str) -> bool:
-    begin_private_write()
-    partner = db.session.scalar(select(Partner).where(Partner.name == name, Partner.revoked_at.is_(None)))
-    if partner is None:
-        return False
-    partner.revoked_at = timeutil.now()
-    db.session.commit()
+    with private_write():
+        partner = db.session.scalar(select(Partner).where(Partner.name == name, Partner.revoked_at.is_(None)))
+        if partner is None:
+            return False
+        partner.revoked_at = timeutil.now()
     return True
 
 

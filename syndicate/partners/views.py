@@ -6,6 +6,7 @@ from flask import Response, current_app, request
 from ..errors import APIError
 from ..extensions import limiter
 from ..metrics import PARTNER_PULLS
+from ..numbers import ascii_int
 from ..feeds.writers import MEDIA_TYPES, render
 from . import bp, changes, feed, keys
 
@@ -14,11 +15,11 @@ def _int_arg(name: str, default: int, minimum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) < minimum:
+    number = ascii_int(raw, minimum=minimum, maximum=10**18 - 1)
+    if number is None:
         raise APIError(400, f"'{name}' must be a whole number of at least {minimum}.", code="bad_request",
                        fields={name: f"must be an integer >= {minimum}"})
-    return int(raw)
+    return number
 
 
 @bp.get("/syndication/entries.<fmt>")

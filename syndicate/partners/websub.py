@@ -18,6 +18,7 @@ import urllib.request
 from flask import Flask, current_app
 from sqlalchemy import event
 
+from .. import parts
 from ..extensions import db
 from ..urls import site_root
 
@@ -62,24 +63,31 @@ class Publisher:
             return False
 
 
-_made = threading.Lock()
+class Pings:
+    """One app's publisher, made (with its thread) at the first ping, for the hub configured then."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.current: Publisher | None = None
+
+    def publisher(self, hub: str, retries: int) -> Publisher:
+        # Under a threaded worker two first commits can arrive at once: one publisher thread per hub.
+        with self.lock:
+            if self.current is None or self.current.hub != hub:
+                self.current = Publisher(hub, retries)
+            return self.current
 
 
 def publisher() -> Publisher | None:
     hub = current_app.config["WEBSUB_HUB"]
     if not hub:
         return None
-    extensions = current_app.extensions
-    # Under a threaded worker two first commits can arrive at once: one publisher thread per hub.
-    with _made:
-        current = extensions.get("syndicate.websub")
-        if current is None or current.hub != hub:
-            current = extensions["syndicate.websub"] = Publisher(hub, current_app.config["WEBSUB_RETRIES"])
-    return current
+    return parts.current().websub.publisher(hub, current_app.config["WEBSUB_RETRIES"])
 
 
 def init_app(app: Flask) -> None:
-    """Nothing per app: the session listeners below serve every app, each with its own hub."""
+    """The app's Pings; the session listeners below serve every app, each with its own hub."""
+    parts.of(app).websub = Pings()
 
 
 # db.session is shared by every app in the process, so the listeners are registered once, here.

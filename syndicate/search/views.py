@@ -1,7 +1,7 @@
 """The search page, `/search` in the site's default language and `/<lang>/search` in another."""
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 
 from .. import documents, languages, timeutil
 from ..content import pages
