@@ -66,6 +66,9 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, include_name=_in_models)
     csrf.init_app(app)
+    # The one Limiter serves each app made in this process (tests make many), and init_app keeps a
+    # setting an earlier app chose ("self._key_prefix or config..."): each app's own is read afresh.
+    limiter._key_prefix = limiter._strategy = limiter._retry_after = None
     limiter.init_app(app)
     # The one Limiter serves each app made in this process; a new app's storage is not known dead yet.
     limiter._dead = False  # said without a log line: nothing came back

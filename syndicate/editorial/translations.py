@@ -12,7 +12,8 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import EditorialLog, Entry, Story
 from ..writes import content_write
-from .documents import ROW_ID, find_entry
+from ..numbers import ascii_int
+from .documents import find_entry
 from .validate import SLUG
 
 
@@ -27,8 +28,8 @@ def source_story(ref, language: str) -> Story:
         story = db.session.get(Story, ref)
     elif isinstance(ref, str) and SLUG.fullmatch(ref):
         story = db.session.scalar(select(Story).where(Story.slug == ref))
-    elif isinstance(ref, str) and ROW_ID.fullmatch(ref) and int(ref) < 2**31:
-        story = db.session.get(Story, int(ref))
+    elif isinstance(ref, str) and ascii_int(ref, minimum=1) is not None:
+        story = db.session.get(Story, ascii_int(ref, minimum=1))
     if story is None:
         raise _refuse("translation_of", "unknown story: give the slug or id of the story this translates")
     if story.translation_of_id is not None:

@@ -67,8 +67,9 @@ def process(data: bytes, max_pixels: int) -> list[Rendition]:
         raise Unusable(413, "The image has too many pixels to decode safely.") from None
     except UnidentifiedImageError:
         raise Unusable(415, "The file is not a JPEG, PNG, WebP or HEIC image.") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error):
-        # Pillow reports broken and truncated files through any of these, depending on the format.
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error, Warning):
+        # Pillow reports broken and truncated files through any of these, depending on the format (and
+        # warns about broken EXIF: a warning that a filter turned into an error means the same).
         raise Unusable(422, "The image is damaged or incomplete and cannot be decoded.") from None
     except MemoryError:
         raise Unusable(413, "The image is too large to decode.") from None
