@@ -276,3 +276,19 @@ def site(database_url, tmp_path, localstripe, smtp, site_config):
         with LiveServer(app, port):
             yield Site(app, url, standin, localstripe, smtp)
         close_app(app)
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Apps made with extra settings, all closed at the end (their outbox threads too)."""
+    made = []
+
+    def make(**settings):
+        app = create_app(make_config(database_url, WTF_CSRF_ENABLED=False, **settings),
+                         instance_path=str(tmp_path / f"instance-{len(made)}"))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        close_app(app)

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from conftest import STRIPE_KEY, TEST_DB_URL, WEBHOOK_SECRET, close_app, last_line, make_config
+from conftest import STRIPE_KEY, TEST_DB_URL, WEBHOOK_SECRET, last_line, make_config
 from servers import HungServer, LiveServer, SMTPSink, free_port, wait_for
 from stripe_standin import sign
 from syndicate import create_app
@@ -19,22 +19,6 @@ from syndicate.extensions import db
 from syndicate.models import OutboxMail, StripeEvent
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def make_app(database_url, tmp_path):
-    """Apps made with extra settings, all closed at the end (their outbox threads too)."""
-    made = []
-
-    def make(**settings):
-        app = create_app(make_config(database_url, WTF_CSRF_ENABLED=False, **settings),
-                         instance_path=str(tmp_path / f"instance-{len(made)}"))
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        close_app(app)
 
 
 def cli(app, *args) -> str:

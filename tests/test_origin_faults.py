@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import text
 
-from conftest import TEST_DB_URL, close_app, last_line, make_config
+from conftest import TEST_DB_URL, last_line, make_config
 from servers import Gunicorn, free_port, run_cli, wait_for
 from syndicate import create_app
 from syndicate.errors import RETRY_AFTER_SECONDS
@@ -28,21 +28,6 @@ pytestmark = pytest.mark.slow
 
 needs_postgres = pytest.mark.skipif(not TEST_DB_URL, reason="SYNDICATE_TEST_DATABASE_URL is not set")
 METRICS = {"Authorization": "Bearer metrics-secret"}
-
-
-@pytest.fixture
-def make_app(database_url, tmp_path):
-    made = []
-
-    def make(**settings):
-        app = create_app(make_config(database_url, WTF_CSRF_ENABLED=False, **settings),
-                         instance_path=str(tmp_path / f"instance-{len(made)}"))
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        close_app(app)
 
 
 def editor_headers(app) -> dict:
