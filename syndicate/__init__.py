@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
-    from . import documents, errors, extensions, health, logs, metrics
+    from . import assets, documents, errors, extensions, health, logs, metrics
 
     extensions.init_app(app)
     documents.init_app(app)
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     errors.init_app(app)
     metrics.init_app(app)  # early: its clock starts before any other hook runs
     health.init_app(app)
+    assets.init_app(app)
 
     from . import cli, content, desk, editorial, feeds, languages, media, members, partners, search
 
