@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -117,9 +119,10 @@ async def fetch(session, url: str, tally: Tally, headers: dict | None = None) ->
 
 
 async def open_page(session, base: str, path: str, tally: Tally) -> str | None:
-    status, _, etag = await fetch(session, base + path, tally)
-    for asset in ("/static/style.css", "/static/live.js"):
-        await fetch(session, base + asset, tally)
+    """A page and the style sheet and scripts it names, as a browser loads them."""
+    status, body, etag = await fetch(session, base + path, tally)
+    for asset in dict.fromkeys(re.findall(r'(?:href|src)="(/static/[^"]+)"', body)):
+        await fetch(session, base + html.unescape(asset), tally)
     return etag if status == 200 else None
 
 
