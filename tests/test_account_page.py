@@ -76,7 +76,7 @@ def test_account_puts_the_main_feed_first_and_groups_the_rest(client, runner, re
 
     # Buttons wait for the script (which the CSP allows, from this host); without it the field is selectable.
     assert all(f["hidden"] and f["status"] for f in shown)
-    assert '<script src="/static/copy.js" defer></script>' in page
+    assert re.search(r'<script src="/static/copy.js\?v=[0-9a-f]+" defer></script>', page)
     with client.get("/static/copy.js") as script:
         assert script.status_code == 200 and b"navigator.clipboard.writeText" in script.get_data()
     # Labelled, for a screen reader too: the button says what it copies.
