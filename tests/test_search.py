@@ -126,12 +126,15 @@ def test_members_only_entries_are_teasers_to_the_public(client, runner, newsroom
 def test_embargoed_entries_match_only_once_their_time_comes(client, live):
     live.entry("day-40", headline="Ministry statement", body_text="Embargoed until the ministers speak.",
                embargo_until=(datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
-    soon = datetime.now(timezone.utc) + timedelta(seconds=2)
+    soon = datetime.now(timezone.utc) + timedelta(seconds=3)
     live.entry("day-40", headline="Parliament statement", body_text="Embargoed for a moment.",
                embargo_until=soon.isoformat())
     live.entry("day-40", headline="Mayor statement", body_text="Free to print.",
                embargo_until=ago(hours=1))
-    assert headlines(page(client, "/search?q=statement")) == ["Mayor statement"]
+    found = headlines(page(client, "/search?q=statement"))
+    if datetime.now(timezone.utc) < soon:  # answered before the embargo ended (a slow machine may not be)
+        assert found == ["Mayor statement"]
+    assert "Ministry statement" not in found
     deadline = time.monotonic() + 20
     while "Parliament statement" not in headlines(page(client, "/search?q=statement")):
         assert time.monotonic() < deadline, "the embargo ended but the entry never matched"
