@@ -25,9 +25,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # "//" in a path is a 404 in the right shape, not an HTML redirect an API client cannot use.
     app.url_map.merge_slashes = False
 
-    from . import assets, documents, errors, extensions, health, logs, metrics
+    from . import assets, documents, errors, extensions, health, i18n, logs, metrics
 
     extensions.init_app(app)
+    i18n.init_app(app)
     documents.init_app(app)
     logs.init_app(app)
     errors.init_app(app)

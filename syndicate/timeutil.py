@@ -31,9 +31,12 @@ def day_bounds(day: date, zone: ZoneInfo | None = None) -> tuple[datetime, datet
 
 
 def display(moment: datetime) -> str:
-    """How a reader sees a time: '04 Nov 2020, 18:30 GMT+4' in newsroom time, its zone said."""
+    """How a reader sees a time, in newsroom time with its zone said, in the page's language:
+    '04 Nov 2020, 18:30 GMT+4', '4 ноября 2020, 18:30 GMT+4'."""
+    from . import i18n
+
     local = moment.astimezone(tz())
-    return f"{local.strftime('%d %b %Y, %H:%M')} {zone_label(local.utcoffset())}"
+    return f"{i18n.moment_text(local)} {zone_label(local.utcoffset())}"
 
 
 def zone_label(offset: timedelta | None) -> str:
@@ -47,7 +50,10 @@ def zone_label(offset: timedelta | None) -> str:
 
 
 def display_day(day: date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"
+    """A day in the page's language: '4 November 2020', '4 ноября 2020'."""
+    from . import i18n
+
+    return i18n.day_text(day)
 
 
 def iso(moment: datetime) -> str:

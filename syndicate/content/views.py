@@ -185,8 +185,9 @@ def _render_day(which, lang: str):
                            alternates=translations.of_day(which), **pages.gating(views))
 
 
-@bp.get("/feeds")
-def feeds():
+@bp.get("/feeds", defaults={"lang": None})
+@bp.get("/<lang:lang>/feeds")
+def feeds(lang: str | None):
     """Feeds explained for people, with every feed's address; a signed-in member's carry their token."""
     story_slug = request.args.get("story")
     if story_slug is not None and not queries.storable(story_slug):
