@@ -2,7 +2,8 @@
 import logging
 import time
 
-from flask import Flask, Request, jsonify, make_response, render_template, request
+from flask import Flask, Request, g, jsonify, make_response, render_template, request
+from flask_babel import gettext as _, lazy_gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -54,7 +55,7 @@ class SafeBodyRequest(Request):
 
 
 def _unreadable() -> APIError:
-    return APIError(400, "The request body could not be read.", code="bad_request")
+    return APIError(400, _("The request body could not be read."), code="bad_request")
 
 
 def error_body(status: int, message: str, code: str | None = None, fields: dict | None = None) -> dict:
@@ -96,14 +97,49 @@ def _www_authenticate(given: str | None) -> str:
     return challenge
 
 
+# What a person is told where the error came with only Werkzeug's own (English) description.
+PLAIN_WORDS = {
+    400: lazy_gettext("The request could not be understood."),
+    401: lazy_gettext("This is for members. Sign in, or become a member, to read it."),
+    403: lazy_gettext("This is not open to you."),
+    404: lazy_gettext("There is nothing at this address."),
+    405: lazy_gettext("This address does not answer that kind of request."),
+    413: lazy_gettext("What was sent is too large."),
+    429: lazy_gettext("Too many requests in a short time. Please wait a little and try again."),
+}
+
+
+def _page_words(exc: HTTPException, status: int) -> str:
+    """The message on the HTML page: the raiser's own, else plain words in the page's language."""
+    message = str(exc.description or "")
+    if message and message != type(exc).description:
+        return message
+    return str(PLAIN_WORDS.get(status, lazy_gettext("Something went wrong on our side. It has been logged.")
+                              if status >= 500 else lazy_gettext("That request did not work.")))
+
+
+def _page_language() -> str:
+    """The error page's language: its page's (named by the view), else its address's, /ru/ included where no
+    page matched, else the site's default."""
+    from . import i18n, languages
+
+    if not g.get("page_lang") and not (request.view_args or {}).get("lang"):
+        first = request.path.lstrip("/").split("/", 1)[0]
+        if first in languages.others():
+            i18n.use(first)
+    return i18n.current()
+
+
 def _respond(exc: HTTPException):
     status = exc.code or 500
-    message = exc.description or ""
+    message = str(exc.description or "")
     headers = dict(getattr(exc, "extra_headers", {}) or {})
     if wants_json():
         response = jsonify(error_body(status, message, getattr(exc, "error_code", None), getattr(exc, "fields", None)))
     else:
-        response = make_response(render_template("error.html", status=status, message=message))
+        page_lang = _page_language()
+        response = make_response(render_template("error.html", status=status, message=_page_words(exc, status),
+                                                 page_lang=page_lang))
     response.status_code = status
     for key, value in headers.items():
         response.headers[key] = value
@@ -167,7 +203,7 @@ def database_unavailable(exc: BaseException):
     from .access import ANONYMOUS
 
     g.reader = ANONYMOUS  # the error page must not ask the database who is reading
-    error = APIError(503, "The service is briefly unavailable. Please try again in a few seconds.",
+    error = APIError(503, _("The service is briefly unavailable. Please try again in a few seconds."),
                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     try:
         return _respond(error)
@@ -184,7 +220,7 @@ def refuse_nul() -> None:
     404 for a path holding one (no such page), 400 for a parameter or form field.
     """
     if "\x00" in request.path:
-        raise APIError(404, "There is nothing at this address.")
+        raise APIError(404, _("There is nothing at this address."))
     if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
         raise APIError(400, "A parameter holds a NUL character.", code="bad_request")
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
@@ -250,4 +286,4 @@ def init_app(app: Flask) -> None:
 
         _release()
         log.exception("unhandled error on %s %s", request.method, escape_path(request.path))
-        return _respond(InternalServerError("Something went wrong on our side. It has been logged."))
+        return _respond(InternalServerError(_("Something went wrong on our side. It has been logged.")))

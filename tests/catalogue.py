@@ -71,6 +71,10 @@ def english_fragments(lang: str) -> tuple[str, ...]:
     return tuple(sorted(out, key=len, reverse=True))
 
 
+# A value that is an address (a share button's URL, og:url) is something a program uses, not words it shows.
+_ADDRESS = re.compile(r"(?:https?:)?/\S*$")
+
+
 def shown_text(page: str) -> str:
     """What a reader meets on a page, as one string of text runs separated by newlines."""
     tree = lxml_html.document_fromstring(page)
@@ -83,11 +87,11 @@ def shown_text(page: str) -> str:
         if element.tail:
             runs.append(element.tail)
         for name, value in element.attrib.items():
-            if name in SHOWN_ATTRIBUTES or name.startswith("data-"):
+            if name in SHOWN_ATTRIBUTES or (name.startswith("data-") and not _ADDRESS.match(value)):
                 runs.append(value)
             elif name == "value" and element.tag in ("input", "button") and element.get("type") in ("submit", "button"):
                 runs.append(value)
-            elif name == "content" and element.tag == "meta" and (
+            elif name == "content" and element.tag == "meta" and not _ADDRESS.match(value) and (
                     element.get("name") in ("description", "twitter:title", "twitter:description")
                     or (element.get("property") or "").startswith("og:")):
                 runs.append(value)

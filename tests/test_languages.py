@@ -31,7 +31,8 @@ def alternates(page: str) -> dict[str, str]:
 
 
 def switcher(page: str) -> dict[str, str]:
-    nav = re.search(r'<nav class="languages" aria-label="Languages">(.*?)</nav>', page, re.S)
+    # Found by its class: its label is in the page's language ("Языки" on a Russian page).
+    nav = re.search(r'<nav class="languages" aria-label="[^"]+">(.*?)</nav>', page, re.S)
     assert nav, "no language switcher"
     return {lang: href for href, lang in re.findall(r'<a href="([^"]+)" hreflang="([a-z-]+)"', nav.group(1))}
 

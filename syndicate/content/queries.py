@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager
 
@@ -74,14 +75,14 @@ def story_by_slug(slug: str) -> Story | None:
 def get_story(slug: str) -> Story:
     story = story_by_slug(slug)
     if story is None:
-        abort(404, "No story has that address.")
+        abort(404, _("No story has that address."))
     return story
 
 
 def get_region(slug: str) -> Region:
     region = db.session.scalar(select(Region).where(Region.slug == slug)) if storable(slug) else None
     if region is None:
-        abort(404, "No region has that address.")
+        abort(404, _("No region has that address."))
     return region
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from .. import documents, languages, timeutil
+from .. import documents, i18n, languages, timeutil
 from ..numbers import ascii_int
 from ..access import entry_is_free
 from ..desk.auth import signed_in as desk_signed_in
@@ -35,13 +36,16 @@ def _cached_page(key: tuple, render: Callable[[], str]):
     return documents.serve(rendered, HTML, personal=editor or is_personal(reader), changed_at=snap.changed_at)
 
 
-def _page_number() -> int:
+def _page_number(language: Callable[[], str] | None = None) -> int:
+    """?page=N, or a 404; `language` names the page's language for that 404 where the address does not."""
     value = request.args.get("page")
     if value is None:
         return 1
     number = ascii_int(value, minimum=1, maximum=999_999)
     if number is None:
-        abort(404, "Pages are numbered 1, 2, 3 and so on.")
+        if language is not None:
+            i18n.use(language())
+        abort(404, _("Pages are numbered 1, 2, 3 and so on."))
     return number
 
 
@@ -53,6 +57,7 @@ def home(lang: str | None):
 
 
 def _render_home(lang: str) -> str:
+    i18n.use(lang)
     snap = snapshot()
     reader = current_reader()
     live = queries.latest_live(lang)
@@ -76,7 +81,7 @@ def _render_home(lang: str) -> str:
 
 @bp.get("/stories/<slug>")
 def story(slug: str):
-    page = _page_number()
+    page = _page_number(lambda: languages.of_story(queries.get_story(slug)))
     # The update a permalink led here for (?update=UID): the page's preview card describes it.
     uid = request.args.get("update")
     return _cached_page(("story", slug, page, uid), lambda: _render_story(slug, page, uid))
@@ -86,16 +91,17 @@ def _render_story(slug: str, page: int, uid: str | None = None) -> str:
     snap = snapshot()
     reader = current_reader()
     item = queries.get_story(slug)
+    i18n.use(languages.of_story(item))  # the page, and any error it ends in, in its story's language
     shared = None
     if uid is not None:
         shared = queries.listed_entry(item, uid)
         if shared is None:
-            abort(404, "No update of this story has that address.")
+            abort(404, _("No update of this story has that address."))
     size = current_app.config["PAGE_SIZE"]
     total = queries.story_page_count(item)
     pages_count = max(1, -(-total // size))
     if page > pages_count:
-        abort(404, "This story has fewer pages.")
+        abort(404, _("This story has fewer pages."))
     views = pages.entry_views(queries.story_page_entries(item, offset=(page - 1) * size, limit=size), reader, snap)
     key_events = pages.entry_views(queries.key_events(item), reader, snap) if item.kind == "live" else []
     url = absolute("content.story", slug=item.slug, page=page if page > 1 else None)
@@ -128,7 +134,8 @@ def update(slug: str, uid: str):
     item = queries.get_story(slug)
     entry = queries.listed_entry(item, uid)
     if entry is None:
-        abort(404, "No update of this story has that address.")
+        i18n.use(languages.of_story(item))
+        abort(404, _("No update of this story has that address."))
     page = queries.newer_than(item, entry) // current_app.config["PAGE_SIZE"] + 1
     # The update named in the query gives the page a preview card of its own, for links shared from here.
     target = url_for("content.story", slug=item.slug, page=page if page > 1 else None, update=entry.uid,
@@ -151,6 +158,7 @@ def archive(lang: str | None):
 
 
 def _render_archive(lang: str) -> str:
+    i18n.use(lang)
     snap = snapshot()
     days = list(queries.days_in(lang, snap))
     return render_template("content/archive.html", days=days, stories=queries.stories_by_day(days, lang),
@@ -162,12 +170,13 @@ def _render_archive(lang: str) -> str:
 @bp.get("/<lang:lang>/archive/<day>")
 def day(day: str, lang: str | None):
     lang = lang or languages.default()
+    i18n.use(lang)
     which = timeutil.parse_day(day)
     # Known before rendering, so a missing day costs one lookup and is never kept.
     if which is None:
-        abort(404, "Archive days are written YYYY-MM-DD.")
+        abort(404, _("Archive days are written YYYY-MM-DD."))
     if which not in snapshot().day_set:
-        abort(404, "There is no coverage on that day.")
+        abort(404, _("There is no coverage on that day."))
     return _cached_page(("day", which, lang), lambda: _render_day(which, lang))
 
 
@@ -175,7 +184,7 @@ def _render_day(which, lang: str):
     snap = snapshot()
     entries = queries.day_page_entries(which, lang)
     if not entries:
-        abort(404, "There is no coverage on that day.")
+        abort(404, _("There is no coverage on that day."))
     views = pages.entry_views(entries, current_reader(), snap)
     older, newer = translations.neighbours(queries.days_in(lang, snap), which)
     return render_template("content/day.html", day=which, label=pages.day_label, entries=views, older=older,
@@ -188,23 +197,33 @@ def _render_day(which, lang: str):
 @bp.get("/feeds", defaults={"lang": None})
 @bp.get("/<lang:lang>/feeds")
 def feeds(lang: str | None):
-    """Feeds explained for people, with every feed's address; a signed-in member's carry their token."""
+    """Feeds explained for people, with every feed's address; a signed-in member's carry their token.
+
+    Each language has its page (/ru/feeds), in its words and listing its own feeds (/ru/feeds/latest.atom).
+    """
+    lang = lang or languages.default()
+    i18n.use(lang)
     story_slug = request.args.get("story")
     if story_slug is not None and not queries.storable(story_slug):
-        abort(404, "No story has that address.")
+        abort(404, _("No story has that address."))
     member_id = signed_in_member_id()
     if member_id is not None:
         # Personal (their token is in every address): rendered for this request only.
         token = make_feed_token(member_id, pulse.read(member_id).member.token_version)
-        html = _render_feeds(story_slug, token)
+        html = _render_feeds(lang, story_slug, token)
         return documents.serve(documents.prepare(html), HTML, personal=True, changed_at=snapshot().changed_at)
-    return _cached_page(("feeds", story_slug), lambda: _render_feeds(story_slug, None))
+    # The address's language is not in the query string: it must be in the key.
+    return _cached_page(("feeds", lang, story_slug), lambda: _render_feeds(lang, story_slug, None))
 
 
-def _render_feeds(story_slug: str | None, token: str | None) -> str:
+def _render_feeds(lang: str, story_slug: str | None, token: str | None) -> str:
     story = queries.get_story(story_slug) if story_slug else None
     return render_template("content/feeds.html", story=story, regions=queries.all_regions(), token=token,
-                           formats=FEED_FORMATS)
+                           formats=FEED_FORMATS, feed_readers=FEED_READERS, page_lang=lang,
+                           where=languages.prefix_values(lang),
+                           alternates=[] if story else translations.everywhere("content.feeds"))
 
 
 FEED_FORMATS = (("rss", "RSS 2.0"), ("atom", "Atom"), ("json", "JSON Feed"))
+# Names, the same in every language: the page's sentence about feed readers puts them in its own words.
+FEED_READERS = "NetNewsWire, Feedly, Inoreader, Miniflux, Thunderbird"

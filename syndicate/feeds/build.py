@@ -7,8 +7,9 @@ from html import escape
 from urllib.parse import quote
 
 from flask import current_app
+from flask_babel import gettext as _
 
-from .. import languages, media, timeutil
+from .. import i18n, languages, media, timeutil
 from ..access import Reader
 from ..content import queries
 from ..content.state import Snapshot
@@ -19,6 +20,11 @@ from ..urls import absolute, site_root
 from .model import FeedDoc, FeedImage, FeedItem
 
 PAYMENT_LINK = {"Link": '</join>; rel="payment"'}
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is kept as a constant; `_()` translates it where it is used."""
+    return message
 
 
 def members_only(message: str) -> APIError:
@@ -62,8 +68,9 @@ def entry_content(entry: Entry, note, image: FeedImage | None = None) -> str:
     parts.append(entry.body_html)
     for correction in entry.corrections:
         parts.append(
-            f'<p class="correction"><strong>Correction ({timeutil.display(correction.created_at)}):</strong> '
-            f"{escape(correction.text)}</p>"
+            '<p class="correction"><strong>'
+            + escape(_("Correction (%(when)s):", when=timeutil.display(correction.created_at)))
+            + f"</strong> {escape(correction.text)}</p>"
         )
     if note:
         parts.append(f'<p class="naming-note"><em>{escape(note.text)}</em></p>')
@@ -91,8 +98,9 @@ def entry_item(entry: Entry, snap: Snapshot) -> FeedItem:
     )
 
 
-REMOVED_TITLE = "This update was removed"
-REMOVED_SENTENCE = "The newsroom removed this update."
+# In the default language, as the desk quotes them; each feed writes them in its own language.
+REMOVED_TITLE = N_("This update was removed")
+REMOVED_SENTENCE = N_("The newsroom removed this update.")
 
 
 def withdrawn_since() -> datetime:
@@ -114,11 +122,11 @@ def removed_item(entry: Entry) -> FeedItem:
     link = entry_url(entry) if note else absolute("content.story", slug=entry.story.slug)
     return FeedItem(
         id=f"urn:uuid:{entry.uid}",
-        title=REMOVED_TITLE,
+        title=_(REMOVED_TITLE),
         link=link,
         published=entry.published_at,
         updated=max(entry.withdrawn_at or entry.updated_at, entry.updated_at),
-        content_html=f"<p>{escape(note or REMOVED_SENTENCE)}</p>",
+        content_html=f"<p>{escape(note or _(REMOVED_SENTENCE))}</p>",
         language=entry.story.language,
     )
 
@@ -129,17 +137,20 @@ def stopped_token_item(when: datetime) -> FeedItem:
     return FeedItem(
         # One id for good: a reader shows it once, however many documents carry it.
         id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, site_root() + '/account#member-feed-address')}",
-        title="This member feed address no longer works",
+        title=_("This member feed address no longer works"),
         link=account,
         # Dated with the document, so readers that sort by date show it on top.
         published=when,
         updated=when,
         content_html=(
-            "<p>The member token in this feed address no longer works: a new one was made for the membership, "
-            "or the membership has ended. This feed now holds only what is free to everyone.</p>"
-            f'<p><a href="{account}">Sign in to your account</a> for your current member feed address, '
-            f'or <a href="{join}">join</a> to read everything again.</p>'
+            "<p>" + escape(_("The member token in this feed address no longer works: a new one was made for the "
+                             "membership, or the membership has ended. This feed now holds only what is free to "
+                             "everyone.")) + "</p><p>"
+            + _('<a href="%(account)s">Sign in to your account</a> for your current member feed address, '
+                'or <a href="%(join)s">join</a> to read everything again.', account=escape(account), join=escape(join))
+            + "</p>"
         ),
+        language=i18n.current(),
     )
 
 
@@ -194,11 +205,12 @@ def _day_feed_base(day: date, lang: str | None = None) -> str:
 
 def latest(lang: str | None, reader: Reader, snap: Snapshot) -> FeedDoc:
     lang = lang or languages.default()
+    i18n.use(lang)  # every word the document adds (titles, notices, dates) in the feed's language
     name = current_app.config["SITE_NAME"]
     doc = _doc(
         reader, snap, self_path=_prefix(lang) + "/feeds/latest",
         home_url=absolute("content.home", **languages.prefix_values(lang)),
-        title=f"{name}: latest updates", subtitle=f"The newest reporting from {name}",
+        title=_("%(site)s: latest updates", site=name), subtitle=_("The newest reporting from %(site)s", site=name),
         entries=queries.latest(reader, snap, current_app.config["FEED_LIMIT"], lang),
         withdrawn=queries.withdrawn_latest(reader, withdrawn_since(), lang), language=lang,
     )
@@ -218,9 +230,10 @@ def _archive_in(doc: FeedDoc, lang: str, snap: Snapshot) -> None:
 
 def story(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
     item = queries.get_story(slug)
+    i18n.use(languages.of_story(item))  # a story's feed speaks its story's language
     entries = queries.for_story(item, reader, snap, current_app.config["FEED_LIMIT"])
     if not entries and not reader.is_member and queries.story_has_entries(item):
-        raise members_only("This story's updates are for members. Join to read them in your feed reader.")
+        raise members_only(_("This story's updates are for members. Join to read them in your feed reader."))
     return _doc(
         reader, snap, self_path=f"/stories/{item.slug}/feed", home_url=absolute("content.story", slug=item.slug),
         title=item.title, subtitle=item.summary, entries=entries, language=item.language,
@@ -230,12 +243,13 @@ def story(slug: str, reader: Reader, snap: Snapshot) -> FeedDoc:
 
 def region(slug: str, lang: str | None, reader: Reader, snap: Snapshot) -> FeedDoc:
     lang = lang or languages.default()
+    i18n.use(lang)
     item = queries.get_region(slug)
     name = current_app.config["SITE_NAME"]
     doc = _doc(
         reader, snap, self_path=_prefix(lang) + f"/regions/{item.slug}/feed",
         home_url=absolute("content.home", **languages.prefix_values(lang)),
-        title=f"{name}: {item.name}", subtitle=f"Reporting on {item.name}",
+        title=f"{name}: {item.name}", subtitle=_("Reporting on %(region)s", region=item.name),
         entries=queries.for_region(item, reader, snap, current_app.config["FEED_LIMIT"], lang),
         withdrawn=queries.withdrawn_for_region(item, reader, withdrawn_since(), lang), language=lang,
     )
@@ -245,20 +259,21 @@ def region(slug: str, lang: str | None, reader: Reader, snap: Snapshot) -> FeedD
 
 def day(which: date, lang: str | None, reader: Reader, snap: Snapshot) -> FeedDoc:
     lang = lang or languages.default()
+    i18n.use(lang)
     if which not in snap.day_set:
-        raise APIError(404, "There is no coverage on that day.")
+        raise APIError(404, _("There is no coverage on that day."))
     days = queries.days_in(lang, snap)
     if which not in days:
-        raise APIError(404, "There is no coverage in this language on that day.")
+        raise APIError(404, _("There is no coverage in this language on that day."))
     entries = queries.for_day(which, reader, snap, lang)
     if not entries:
-        raise members_only("This day's coverage is in the members' archive. Join to read it.")
+        raise members_only(_("This day's coverage is in the members' archive. Join to read it."))
     name = current_app.config["SITE_NAME"]
     doc = _doc(
         reader, snap, self_path=_prefix(lang) + f"/archive/{which.isoformat()}",
         home_url=absolute("content.day", day=which.isoformat(), **languages.prefix_values(lang)),
         title=f"{name}: {timeutil.display_day(which)}",
-        subtitle=f"Every update of {timeutil.display_day(which)}", entries=entries,
+        subtitle=_("Every update of %(day)s", day=timeutil.display_day(which)), entries=entries,
         withdrawn=queries.withdrawn_for_day(which, reader, withdrawn_since(), lang), language=lang,
     )
     older, newer = neighbours(days, which)

@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import quote
 
 from flask import Response, abort, request
+from flask_babel import gettext as _
 
 from .. import documents, timeutil
 from ..content.state import snapshot
@@ -19,13 +20,14 @@ TOKEN_PLACEHOLDER = "tok" + secrets.token_hex(12)
 
 def _serve(fmt: str, builder, *args) -> Response:
     if fmt not in MEDIA_TYPES:
-        abort(404, "Feeds come as .atom, .rss or .json.")
+        abort(404, _("Feeds come as .atom, .rss or .json."))
     reader = current_reader(tokens=True)
     snap = snapshot()
     cache = documents.cache()
     # Members' documents differ only by the token in their links: rendered once with a stand-in,
     # then each member's token (as we make it, so one document per member, not per spelling) is
-    # put in as the writer would have written it.
+    # put in as the writer would have written it. The path names the document's language: /ru/ for another
+    # language's feeds, the story for a story's feed (whose language changes only with the content version).
     key = ("feed", request.path, fmt, reader.is_member, reader.link_token is not None, reader.token_stopped,
            timeutil.today())
     render_as = replace(reader, link_token=TOKEN_PLACEHOLDER) if reader.link_token else reader
@@ -61,5 +63,5 @@ def region(slug: str, fmt: str, lang: str | None):
 def day(day: str, fmt: str, lang: str | None):
     which = timeutil.parse_day(day)
     if which is None:
-        abort(404, "Archive days are written YYYY-MM-DD.")
+        abort(404, _("Archive days are written YYYY-MM-DD."))
     return _serve(fmt, build.day, which, lang)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_babel import gettext as _, ngettext
 
-from .. import documents, languages, timeutil
-from ..content import pages
+from .. import documents, i18n, languages, timeutil
+from ..content import pages, translations
 from ..content.state import snapshot
 from ..content.views import HTML, _page_number
 from ..members.auth import current_reader, is_personal
@@ -18,16 +19,20 @@ def search(lang: str | None = None):
 
 
 def _search(language: str):
+    i18n.use(language)
     raw = request.args.get("q", "")
     if len(raw) > query.MAX_QUERY:  # refused rather than cut: a cut query would answer another question
-        abort(400, f"Search for at most {query.MAX_QUERY} characters of words and numbers.")
+        abort(400, ngettext("Search for at most %(num)d character of words and numbers.",
+                            "Search for at most %(num)d characters of words and numbers.", query.MAX_QUERY))
     q = query.normalise(raw)
     sort = request.args.get("sort", "newest")
     if sort not in query.SORTS:
-        abort(400, "Results are sorted newest first (sort=newest) or best first (sort=best).")
+        abort(400, _("Results are sorted newest first (sort=newest) or best first (sort=best)."))
     page = _page_number()
     if page > query.MAX_PAGES:
-        abort(404, f"Search shows up to {query.MAX_PAGES} pages of results; try more precise words.")
+        abort(404, ngettext("Search shows up to %(num)d page of results; try more precise words.",
+                            "Search shows up to %(num)d pages of results; try more precise words.",
+                            query.MAX_PAGES))
     now = timeutil.now()
     reader = current_reader()
     snap = snapshot()
@@ -45,7 +50,7 @@ def _render(language: str, q: str, sort: str, page: int, now) -> str:
     if q:
         found = query.find(q, language, sort, page, now)
         if page > 1 and not found.ids:
-            abort(404, "There are fewer pages of results.")
+            abort(404, _("There are fewer pages of results."))
         results = pages.entry_views(query.load(found.ids), reader, snapshot())
         # Only what the reader may read is ever quoted; members-only matches show their headline alone.
         snippets = query.snippets([v.entry for v in results if v.readable], q, language)
@@ -53,7 +58,8 @@ def _render(language: str, q: str, sort: str, page: int, now) -> str:
     return render_template("search/search.html", q=q, sort=sort, page=page, results=results, snippets=snippets,
                            more=more, language=language, endpoint=request.endpoint,
                            endpoint_args=dict(request.view_args or {}), headline=_headline(q, language),
-                           hide_banner=any(not v.readable for v in results))
+                           hide_banner=any(not v.readable for v in results), page_lang=language,
+                           alternates=[] if q else translations.everywhere("search.search"))
 
 
 def _headline(q: str, language: str):
