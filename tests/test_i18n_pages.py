@@ -4,6 +4,8 @@ feeds' own words, error pages under /ru/, and a spot check that English pages ho
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -13,6 +15,7 @@ from catalogue import catalogue, english_left, latin_runs, shown_text
 from conftest import ago, sign_in
 
 SITE = "http://newsroom.test"
+TBILISI = ZoneInfo("Asia/Tbilisi")
 SITE_NAME = "syndicate demo newsroom"  # the default SITE_NAME: a name, the same in every language
 # The feeds page names feed readers; product names stay as they are spelt.
 FEED_READERS = {"NetNewsWire", "Feedly", "Inoreader", "Miniflux", "Thunderbird"}
@@ -30,51 +33,49 @@ def app_config():
 
 @pytest.fixture
 def russian(newsroom):
-    """A Russian newsroom: today's live day (five updates, three to a page: a key event, a correction, a
-    withdrawal), yesterday's article, a live day five days ago (members only by now) in the same series, a
-    covered region with a Russian naming note, and an English live day beside them."""
+    """A Russian newsroom: yesterday's live day (five updates, three to a page: a key event, a correction, a
+    withdrawal), an article the day before, a live day four days before that (members only by then) in the
+    same series, a covered region with a Russian naming note, and an English live day beside them.
+
+    Every moment is counted from yesterday's noon, newsroom time, so the days (and so the public window)
+    are the same whenever the test runs, midnight included."""
     newsroom.region("karabakh", "Карабах", covered=True)
     newsroom.cli("naming-note", "set", NOTE_EN)
     newsroom.cli("naming-note", "set", NOTE_RU, "--lang", "ru")
+    noon = (datetime.now(TBILISI) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    at = lambda **delta: (noon + timedelta(**delta)).isoformat()  # noqa: E731
 
     newsroom.story(title="Прямой эфир: день первый", slug="efir-1", kind="live", language="ru", series="efir",
-                   regions=["karabakh"], summary="Как всё начиналось.", published_at=ago(days=5))
-    old = newsroom.entry("efir-1", headline="Первые сообщения с места", published_at=ago(days=4, hours=23),
+                   regions=["karabakh"], summary="Как всё начиналось.", published_at=at(days=-5))
+    old = newsroom.entry("efir-1", headline="Первые сообщения с места", published_at=at(days=-5, minutes=10),
                          body_text="Жители сообщают о взрывах на окраине города.")
 
     newsroom.story(title="Статья: как живёт город", slug="statya", kind="article", language="ru",
-                   regions=["karabakh"], summary="Репортаж о жизни города.", published_at=ago(days=1))
+                   regions=["karabakh"], summary="Репортаж о жизни города.", published_at=at(days=-1))
     article = newsroom.entry("statya", headline="Статья: как живёт город", byline="Анна Петрова",
-                             body_text="Город живёт своей жизнью, несмотря на обстрелы.", published_at=ago(days=1))
+                             body_text="Город живёт своей жизнью, несмотря на обстрелы.", published_at=at(days=-1))
     newsroom.patch(article["id"], correction="В статье неверно указано число жителей.")
 
     newsroom.story(title="Прямой эфир: день второй", slug="efir-2", kind="live", language="ru", series="efir",
-                   regions=["karabakh"], summary="Главное за день.", published_at=ago(minutes=50))
+                   regions=["karabakh"], summary="Главное за день.", published_at=at())
     made = {}
     for minutes, headline, extra in (
-            (40, "Ночью был слышен гул", {"key_event": True, "byline": "Анна Петрова"}),
-            (35, "Обстрел окраины продолжается", {}),
+            (10, "Ночью был слышен гул", {"key_event": True, "byline": "Анна Петрова"}),
+            (20, "Обстрел окраины продолжается", {}),
             (30, "Опасная подробность", {}),
-            (25, "Эвакуация жителей", {}),
-            (20, "Мэр обратился к жителям", {})):
+            (40, "Эвакуация жителей", {}),
+            (50, "Мэр обратился к жителям", {})):
         made[headline] = newsroom.entry("efir-2", headline=headline, body_text=f"{headline}: подробности с места.",
-                                        published_at=ago(minutes=minutes), **extra)
+                                        published_at=at(minutes=minutes), **extra)
     newsroom.patch(made["Обстрел окраины продолжается"]["id"], correction="Обстрел начался в 5:40, а не в 6:40.")
     newsroom.withdraw(made["Опасная подробность"]["id"], reason="безопасность источника",
                       public_note="Обновление снято ради безопасности источника.")
 
-    newsroom.story(title="Live: the day in English", slug="live-en", kind="live", published_at=ago(minutes=45))
-    newsroom.entry("live-en", headline="A key moment", key_event=True, published_at=ago(minutes=30))
-    newsroom.entry("live-en", headline="Shelling reported", published_at=ago(minutes=15))
+    newsroom.story(title="Live: the day in English", slug="live-en", kind="live", published_at=at(minutes=5))
+    newsroom.entry("live-en", headline="A key moment", key_event=True, published_at=at(minutes=15))
+    newsroom.entry("live-en", headline="Shelling reported", published_at=at(minutes=45))
     return {"old": old, "article": article, "made": made,
-            "old_day": _day_of(ago(days=4, hours=23)), "today": _day_of(ago(minutes=20))}
-
-
-def _day_of(moment: str) -> str:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.fromisoformat(moment).astimezone(ZoneInfo("Asia/Tbilisi")).date().isoformat()
+            "old_day": (noon - timedelta(days=5)).date().isoformat(), "live_day": noon.date().isoformat()}
 
 
 def russian_page(client, path: str, status: int = 200, allowed=frozenset(), **kwargs) -> str:
@@ -131,8 +132,8 @@ def test_every_page_kind_reads_in_russian(client, russian):
     day = russian_page(client, f"/ru/archive/{russian['old_day']}")
     assert "Новости за <time" in day and NOTE_RU in day and "Репортаж этого дня — для участников." in day
     assert f'href="/ru/archive/{russian["old_day"]}.atom"' in day.split("</head>")[0]
-    today = russian_page(client, f"/ru/archive/{russian['today']}")
-    assert "Из материала <a" in today and 'href="/ru/archive/"' in today
+    live_day = russian_page(client, f"/ru/archive/{russian['live_day']}")
+    assert "Из материала <a" in live_day and 'href="/ru/archive/"' in live_day
 
     found = russian_page(client, "/ru/search?q=обстрел")
     assert "Сначала новые" in found and "<mark>Обстрел</mark> окраины продолжается" in found
@@ -199,7 +200,7 @@ def test_russian_feeds_say_their_own_words_in_russian(client, newsroom, russian)
 
     region = feedparser.parse(client.get("/ru/regions/karabakh/feed.rss").data)
     assert region.feed.language == "ru" and region.feed.subtitle == "Репортажи по региону: Карабах"
-    day = client.get(f"/ru/archive/{russian['today']}.json").json
+    day = client.get(f"/ru/archive/{russian['live_day']}.json").json
     assert day["language"] == "ru" and day["description"].startswith("Все обновления за ")
     story = etree.fromstring(client.get("/stories/efir-2/feed.atom").data)
     assert story.get("{http://www.w3.org/XML/1998/namespace}lang") == "ru"
@@ -217,7 +218,7 @@ def test_russian_feeds_say_their_own_words_in_russian(client, newsroom, russian)
 
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
 def test_each_russian_feed_reads_as_russian_in_feedparser(client, russian, fmt):
-    for path in ("/ru/feeds/latest", "/ru/regions/karabakh/feed", f"/ru/archive/{russian['today']}",
+    for path in ("/ru/feeds/latest", "/ru/regions/karabakh/feed", f"/ru/archive/{russian['live_day']}",
                  "/stories/efir-2/feed", "/stories/statya/feed"):
         parsed = feedparser.parse(client.get(f"{path}.{fmt}").data)
         assert not parsed.bozo and parsed.entries, path

@@ -33,7 +33,7 @@ def page_kinds(russian) -> dict[str, tuple[str, int]]:
         "article": ("/stories/statya", 200),
         "ended-members-day": ("/stories/efir-1", 200),
         "archive": ("/ru/archive/", 200),
-        "day": (f"/ru/archive/{russian['today']}", 200),
+        "day": (f"/ru/archive/{russian['live_day']}", 200),
         "members-day": (f"/ru/archive/{russian['old_day']}", 200),
         "feeds": ("/ru/feeds", 200),
         "story-feeds": ("/ru/feeds?story=efir-2", 200),
