@@ -472,3 +472,10 @@ def test_a_subscription_from_the_dashboard_is_welcomed_in_the_default_language(s
     english_mail(welcome)
     assert links_in(welcome)[0].startswith(site.url + "/signin/")
     assert any(u.startswith(site.url + "/feeds/latest.atom?token=") for u in links_in(welcome))
+
+
+def test_a_russian_signin_link_is_scrubbed_from_logs_like_any():
+    from syndicate.logs import scrub_request_line
+
+    line = scrub_request_line("GET /ru/signin/WzEsInNlY3JldCJd.abc.def HTTP/1.1")
+    assert "WzEs" not in line and "/ru/signin/[scrubbed]" in line
