@@ -11,7 +11,7 @@ import email
 import email.policy
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest

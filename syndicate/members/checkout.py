@@ -27,7 +27,7 @@ from ..urls import absolute
 from ..writes import end_read, private_write
 from . import billing, signin, stripe_api, webhooks
 from .join import JoinResult, payments_unavailable
-from .service import find, has_access
+from .service import find, has_access, known_language
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _claim(email: str, tier_id: int, lang: str) -> Claim:
                     db.session.flush()
                 claim = Claim(signup.id, signup.tier_id, signup.checkout_session_id, signup.idempotency_key,
                               signup.checkout_expires_at, signup.completed_at,
-                              signup.language if signup.language in languages.configured() else languages.default())
+                              known_language(signup.language) or languages.default())
         except IntegrityError:  # a parallel request claimed the address first: use its sign-up
             continue
         return claim

@@ -62,9 +62,7 @@ def queue_signin(email: str, lang: str) -> None:
 
 def remember_language(member: Member, lang: str | None) -> None:
     """The member asked from a form in `lang`: their mail and links are in it from now on (caller's write)."""
-    lang = known_language(lang)
-    if lang is not None and member.language != lang:
-        member.language = lang
+    member.language = known_language(lang) or member.language
 
 
 def signin_mail(email: str, lang: str | None = None) -> tuple[str, str, str] | None:
