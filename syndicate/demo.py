@@ -49,8 +49,8 @@ PLACES = [("Shusha", "Shushi"), ("Lachin", "Berdzor"), ("Stepanakert", "Khankand
 
 # Made-up Stripe prices: /join can list the tiers while saying payments are not configured.
 TIERS = [
-    ("Supporter", "price_demo_monthly", 500, "eur", "month"),
-    ("Sustainer", "price_demo_yearly", 5000, "eur", "year"),
+    ("Supporter", "price_demo_monthly", 500, "eur", "month", {"ru": "Сторонник"}),
+    ("Sustainer", "price_demo_yearly", 5000, "eur", "year", {"ru": "Меценат"}),
 ]
 
 
@@ -187,8 +187,8 @@ def load_demo(now: datetime | None = None) -> Loaded:
         service.upsert_region(slug, name, covered)
     for name, alternate in PLACES:
         service.add_place(name, alternate)
-    for name, price_id, amount, currency, interval in TIERS:
-        members.upsert_tier(name, price_id, amount, currency, interval)
+    for name, price_id, amount, currency, interval, names in TIERS:
+        members.upsert_tier(name, price_id, amount, currency, interval, names)
 
     newest, newest_updates = newest_day(now)
     days = [newest - timedelta(days=n) for n in range(len(EARLIER_DAYS), 0, -1)] + [newest]

@@ -1,7 +1,8 @@
 """A thin stand-in for the two Stripe APIs localstripe lacks: Checkout and the billing portal.
 
 The app's Stripe base URL points here. Checkout Sessions (create, retrieve,
-expire) and POST /v1/billing_portal/sessions answer with objects shaped as
+expire; with their locale and metadata, and subscription_data.metadata handed on to
+the subscription) and POST /v1/billing_portal/sessions answer with objects shaped as
 Stripe documents them; every other /v1/ call is passed through to localstripe
 unchanged. As at Stripe, a session is `open` until paid (`complete`) or past
 its `expires_at` (`expired`), and a create carrying an Idempotency-Key already
@@ -120,11 +121,15 @@ class StripeStandIn:
             "customer_email": form.get("customer_email"),
             "success_url": form.get("success_url"),
             "cancel_url": form.get("cancel_url"),
+            "locale": form.get("locale"),
+            "metadata": _hash(form, "metadata"),
             "subscription": None,
             "livemode": False,
             "created": created,
             "expires_at": int(form.get("expires_at") or created + 24 * 3600),  # Stripe's default: a day
             "_price": form.get("line_items[0][price]"),
+            # subscription_data is no field of the session: Stripe hands it to the subscription paying makes.
+            "_subscription_metadata": _hash(form, "subscription_data[metadata]"),
         }
 
     def _checkout_session(self, request: Request) -> Response:
@@ -155,6 +160,7 @@ class StripeStandIn:
         portal_id = "bps_" + secrets.token_hex(12)
         portal = {"id": portal_id, "object": "billing_portal.session", "customer": request.form.get("customer"),
                   "return_url": request.form.get("return_url"), "url": f"{self.url}/portal/{portal_id}",
+                  "locale": request.form.get("locale"),
                   "livemode": False, "created": int(time.time())}
         self.portal_sessions[portal_id] = portal
         return _json(portal)
@@ -183,7 +189,8 @@ class StripeStandIn:
             "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
         client.v1.payment_methods.attach(card.id, {"customer": customer})
         client.v1.customers.update(customer, {"invoice_settings": {"default_payment_method": card.id}})
-        subscription = client.v1.subscriptions.create({"customer": customer, "items": [{"plan": session["_price"]}]})
+        subscription = client.v1.subscriptions.create({"customer": customer, "items": [{"plan": session["_price"]}],
+                                                       "metadata": session["_subscription_metadata"]})
         email = session["customer_email"] or client.v1.customers.retrieve(customer).email
         session.update(status="complete", payment_status="paid", customer=customer, subscription=subscription.id,
                        customer_details={"email": email}, url=None)
@@ -208,6 +215,13 @@ class StripeStandIn:
                 return Response(answer.read(), status=answer.status, mimetype="application/json")
         except urllib.error.HTTPError as exc:
             return Response(exc.read(), status=exc.code, mimetype="application/json")
+
+
+def _hash(form, name: str) -> dict:
+    """A hash parameter as Stripe's form encoding sends it (name[key]=value), back as a dict."""
+    prefix = name + "["
+    return {key[len(prefix):-1]: value for key, value in form.items()
+            if key.startswith(prefix) and key.endswith("]") and "[" not in key[len(prefix):-1]}
 
 
 def _public(session: dict) -> dict:

@@ -5,11 +5,12 @@ bp = Blueprint("members", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, networks, outbox, views  # noqa: F401  (routes register on import)
+    from . import cli, networks, outbox, tiers, views  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
     outbox.init_app(app)
     networks.init_app(app)
+    tiers.init_app(app)
 
     @app.after_request
     def _token_bearing(response):

@@ -19,7 +19,7 @@ from ..models import Member, Signup, StripeEvent, Tier
 from ..numbers import ascii_int
 from ..writes import end_read, private_write
 from . import signin, stripe_api, webhooks
-from .service import has_access, normalise_email
+from .service import has_access, known_language, normalise_email
 from .stripe_api import customer_id, price_ids
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,12 @@ def apply_subscription(subscription: dict, read_at: datetime, outcome: Outcome, 
         # The end of an older subscription never closes a newer one that is running.
         outcome.ignored = "an ended subscription other than the member's current one"
         return
+    language = known_language(stripe_api.language_of(subscription))
+    if language and (member.language is None or current != subscription["id"]):
+        # A subscription our Checkout made says which language's pages it was bought from. It names the
+        # member's language when they have none yet or subscribe anew; later events of the same subscription
+        # leave alone the language they chose since (a sign-in form's).
+        member.language = language
     member.status = status
     member.tier_id = tier.id
     member.stripe_subscription_id = subscription["id"]

@@ -20,14 +20,14 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import timeutil
+from .. import languages, timeutil
 from ..extensions import db
 from ..models import Member, Signup, Tier
 from ..urls import absolute
 from ..writes import end_read, private_write
 from . import billing, signin, stripe_api, webhooks
 from .join import JoinResult, payments_unavailable
-from .service import find, has_access
+from .service import find, has_access, known_language
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,18 @@ class Claim:
     key: str
     expires_at: datetime | None
     completed_at: datetime | None
+    language: str  # the page's that made the sign-up: its Checkout is created in it, every time alike
 
 
-def start(email: str, tier: Tier) -> JoinResult:
-    """The Checkout a mailed link's POST leads to: the address's open one, or a new one; none for a member."""
+def start(email: str, tier: Tier, lang: str) -> JoinResult:
+    """The Checkout a mailed link's POST leads to: the address's open one, or a new one; none for a member.
+
+    `lang` is the language of the page the link was opened on: Checkout, and the pages after it, are in it.
+    """
     member = find(email)
     if member is not None and has_access(member):
         # An active member is mailed a sign-in link instead of a second subscription.
-        signin.queue_signin(email)  # in a private_write() of its own (members.mail)
+        signin.queue_signin(email, lang)  # in a private_write() of its own (members.mail)
         return JoinResult(already_member=True)
     customer = member.stripe_customer_id if member else None
     tier_id, price_id = tier.id, tier.price_id
@@ -62,7 +66,7 @@ def start(email: str, tier: Tier) -> JoinResult:
     try:
         # A turn frees the address from a Checkout that cannot serve; the next makes one. A third is for races.
         for _ in range(3):
-            claim = _claim(email, tier_id)
+            claim = _claim(email, tier_id, lang)
             now = timeutil.now()
             if claim.completed_at is None and claim.expires_at is not None and now >= claim.expires_at + SETTLING:
                 _release(claim.signup_id)  # long past its expiry, whatever became of it: no need to ask Stripe
@@ -91,19 +95,20 @@ def start(email: str, tier: Tier) -> JoinResult:
     return payments_unavailable()
 
 
-def _claim(email: str, tier_id: int) -> Claim:
+def _claim(email: str, tier_id: int, lang: str) -> Claim:
     """The address's open sign-up, made now if it has none (one wins when requests race)."""
     for _ in range(2):
         try:
             with private_write():
                 signup = db.session.scalar(select(Signup).where(Signup.open_email == email))
                 if signup is None:
-                    signup = Signup(email=email, tier_id=tier_id, open_email=email,
+                    signup = Signup(email=email, tier_id=tier_id, open_email=email, language=lang,
                                     idempotency_key=secrets.token_hex(24))
                     db.session.add(signup)
                     db.session.flush()
                 claim = Claim(signup.id, signup.tier_id, signup.checkout_session_id, signup.idempotency_key,
-                              signup.checkout_expires_at, signup.completed_at)
+                              signup.checkout_expires_at, signup.completed_at,
+                              known_language(signup.language) or languages.default())
         except IntegrityError:  # a parallel request claimed the address first: use its sign-up
             continue
         return claim
@@ -120,6 +125,8 @@ def _session_for(claim: Claim, email: str, customer: str | None, price_id: str) 
     """The claim's Checkout as Stripe has it now, created (idempotently) if it has none yet."""
     if claim.session_id is not None:
         return stripe_api.retrieve_checkout_session(claim.session_id)
+    # The sign-up's language, not this request's: a retry under the same idempotency key must ask the same.
+    where = languages.prefix_values(claim.language)
     try:
         session = stripe_api.create_checkout_session(
             price_id=price_id,
@@ -127,9 +134,10 @@ def _session_for(claim: Claim, email: str, customer: str | None, price_id: str) 
             customer=customer,
             reference=str(claim.signup_id),
             # Stripe fills in {CHECKOUT_SESSION_ID}; it must reach Stripe unencoded.
-            success_url=absolute("members.join_success") + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=absolute("members.join"),
+            success_url=absolute("members.join_success", **where) + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=absolute("members.join", **where),
             idempotency_key=claim.key,
+            language=claim.language,
         )
     except stripe_api.StripeConflict:
         # A parallel request with this key is still creating it: wait for that one to record it.

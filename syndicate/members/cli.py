@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from .. import timeutil
+from .. import languages, timeutil
 from . import billing, networks, outbox, service, signin, stripe_api
 
 
@@ -116,9 +116,19 @@ def tiers():
 @click.option("--amount", type=click.IntRange(min=0), help="Price in minor units, e.g. 500 for 5.00.")
 @click.option("--currency", help="ISO currency code, e.g. eur.")
 @click.option("--interval", type=click.Choice(["month", "year"]))
-def tiers_add(name, price_id, amount, currency, interval):
+@click.option("--translated-name", "translated", multiple=True, metavar="LANG=NAME",
+              help="The tier's name on another language's pages, e.g. ru=Сторонник (repeatable).")
+def tiers_add(name, price_id, amount, currency, interval, translated):
     """Create a tier, or update the one with this price."""
-    tier = service.upsert_tier(name, price_id, amount, currency, interval)
+    names = {}
+    for item in translated:
+        lang, sep, local = item.partition("=")
+        lang = lang.strip().lower()
+        if not sep or not local.strip() or lang not in languages.configured():
+            raise click.BadParameter(f"{item!r}: give LANG=NAME with LANG one of {', '.join(languages.configured())}",
+                                     param_hint="--translated-name")
+        names[lang] = local.strip()
+    tier = service.upsert_tier(name, price_id, amount, currency, interval, names)
     click.echo(f"Tier {tier.name!r} sells {tier.price_id}.")
 
 

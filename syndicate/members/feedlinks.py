@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from .. import languages
 from ..models import Member
 from ..urls import absolute
 from .service import feed_token
@@ -33,18 +36,21 @@ class PrivateFeeds:
         return self.site.urls["atom"]
 
 
-def private_feeds(member: Member) -> PrivateFeeds:
-    """Every private feed address of the member's: the site's, each region's, the newest stories'."""
+def private_feeds(member: Member, lang: str) -> PrivateFeeds:
+    """Every private feed address of the member's in a language: the site's, each region's, the newest stories'."""
     from ..content.queries import all_regions, latest_stories
 
     token = feed_token(member)
+    where = languages.prefix_values(lang)
 
     def urls(endpoint: str, **values) -> dict[str, str]:
-        return {fmt: absolute(endpoint, fmt=fmt, token=token, **values) for fmt, _ in FORMATS}
+        return {fmt: absolute(endpoint, fmt=fmt, token=token, **values) for fmt, _name in FORMATS}
 
     return PrivateFeeds(
-        site=FeedSet("latest", "Everything we publish", urls("feeds.latest")),
-        regions=[FeedSet(f"region-{r.slug}", r.name, urls("feeds.region", slug=r.slug)) for r in all_regions()],
+        site=FeedSet("latest", _("Everything we publish"), urls("feeds.latest", **where)),
+        regions=[FeedSet(f"region-{r.slug}", r.name, urls("feeds.region", slug=r.slug, **where))
+                 for r in all_regions()],
+        # A story's feed is its own, whatever the page: the language's newest stories are the ones shown.
         stories=[FeedSet(f"story-{s.slug}", s.title, urls("feeds.story", slug=s.slug))
-                 for s in latest_stories(STORIES_SHOWN)],
+                 for s in latest_stories(STORIES_SHOWN, lang)],
     )

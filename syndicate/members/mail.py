@@ -22,13 +22,14 @@ def send(to: str, subject: str, body: str) -> None:
     _queue(OutboxMail(kind="mail", to_addr=to, subject=subject, body=body))
 
 
-def request_signin(email: str) -> None:
+def request_signin(email: str, lang: str | None) -> None:
     """Queue a sign-in request for an address, members' or not: the outbox decides whether a mail goes.
 
     Whether the address is a member's is looked up only when sending, so the
     request that asked does the same work, in the same time, for any address.
+    `lang` is the language of the form that asked: the mail is written in it.
     """
-    _queue(OutboxMail(kind="signin", to_addr=email))
+    _queue(OutboxMail(kind="signin", to_addr=email, language=lang))
 
 
 def request_desk_signin(email: str) -> None:
@@ -36,13 +37,13 @@ def request_desk_signin(email: str) -> None:
     _queue(OutboxMail(kind="desk_signin", to_addr=email))
 
 
-def request_join(email: str, tier_id: int) -> None:
+def request_join(email: str, tier_id: int, lang: str | None) -> None:
     """Queue a join request (the tier's id waits in the body): the outbox decides what the mail says.
 
     As with sign-in, membership is looked up only when sending: a member is
-    mailed a sign-in link, anyone else a link that continues to payment.
+    mailed a sign-in link, anyone else a link that continues to payment, in `lang`.
     """
-    _queue(OutboxMail(kind="join", to_addr=email, body=str(tier_id)))
+    _queue(OutboxMail(kind="join", to_addr=email, body=str(tier_id), language=lang))
 
 
 def _queue(row: OutboxMail) -> None:

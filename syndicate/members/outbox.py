@@ -139,11 +139,11 @@ def _resolve(row: OutboxMail) -> bool:
     from .signin import signin_mail
 
     if row.kind == "join":
-        mail = join_mail(row.to_addr, row.body)
+        mail = join_mail(row.to_addr, row.body, row.language)
     elif row.kind == "desk_signin":
         mail = desk_signin_mail(row.to_addr)
     else:
-        mail = signin_mail(row.to_addr)
+        mail = signin_mail(row.to_addr, row.language)
     if mail is None:
         return False
     row.kind, row.to_addr, row.subject, row.body = "mail", *mail

@@ -7,7 +7,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from .. import sessions, timeutil
+from .. import languages, sessions, timeutil
 from ..access import membership_open
 from ..extensions import db
 from ..models import Member, Tier
@@ -37,6 +37,16 @@ def has_access(member: Member) -> bool:
     )
 
 
+def language_of(member: Member) -> str:
+    """The language the member's mail and links are in: the last form's they used, else the site's default."""
+    return member.language if member.language in languages.configured() else languages.default()
+
+
+def known_language(lang: str | None) -> str | None:
+    """`lang` if it is one of the site's languages (a form's, Stripe's metadata), else None."""
+    return lang if lang in languages.configured() else None
+
+
 def comp(email: str, until: date | None) -> Member:
     """Create or extend a complimentary membership ending after the given local day."""
     normal = normalise_email(email)
@@ -62,10 +72,14 @@ def feed_token(member: Member) -> str:
     return make_feed_token(member.id, member.token_version)
 
 
-def upsert_tier(name: str, price_id: str, amount: int | None, currency: str | None, interval: str | None) -> Tier:
+def upsert_tier(name: str, price_id: str, amount: int | None, currency: str | None, interval: str | None,
+                names: dict[str, str] | None = None) -> Tier:
+    """Create or update the tier that sells a price; `names` (by language) add to the ones it has."""
     with private_write():
         tier = db.session.scalar(select(Tier).where(Tier.price_id == price_id)) or Tier(price_id=price_id)
         tier.name, tier.amount, tier.currency, tier.interval = name, amount, (currency or "").lower() or None, interval
+        if names:
+            tier.names = {**(tier.names or {}), **names}  # a new dict: the JSON column sees the change
         db.session.add(tier)
     return tier
 

@@ -60,15 +60,34 @@ def _call(fn, *args, **kwargs) -> dict:
         raise _unavailable(exc) from exc
 
 
+# The languages Stripe's hosted pages (Checkout, the billing portal) are written in, as its `locale` takes them.
+STRIPE_LOCALES = {tag.lower(): tag for tag in (
+    "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA", "hr", "hu", "id",
+    "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th",
+    "tr", "vi", "zh", "zh-HK", "zh-TW")}
+
+
+def stripe_locale(lang: str) -> str:
+    """Stripe's locale for one of our languages; "auto" (the browser's) for one Stripe does not write."""
+    return STRIPE_LOCALES.get(lang.lower()) or STRIPE_LOCALES.get(lang.split("-")[0].lower()) or "auto"
+
+
 def create_checkout_session(*, price_id: str, email: str | None, customer: str | None, reference: str,
-                            success_url: str, cancel_url: str, idempotency_key: str) -> dict:
-    """A subscription Checkout; a repeat with the same idempotency key (within Stripe's day) gets the same session."""
+                            success_url: str, cancel_url: str, idempotency_key: str, language: str) -> dict:
+    """A subscription Checkout; a repeat with the same idempotency key (within Stripe's day) gets the same session.
+
+    The page is in `language` (Stripe's `locale`), and the subscription carries it in its metadata, so
+    that whichever event makes the member (and however late) knows what language to write to them in.
+    """
     params = {
         "mode": "subscription",
         "line_items": [{"price": price_id, "quantity": 1}],
         "client_reference_id": reference,
         "success_url": success_url,
         "cancel_url": cancel_url,
+        "locale": stripe_locale(language),
+        "metadata": {"language": language},
+        "subscription_data": {"metadata": {"language": language}},
     }
     # One customer per member: reuse the one Stripe knows, else let Checkout make it from the email.
     if customer:
@@ -87,8 +106,17 @@ def expire_checkout_session(session_id: str) -> dict:
     return _call(_client().v1.checkout.sessions.expire, session_id)
 
 
-def create_portal_session(customer: str, return_url: str) -> dict:
-    return _call(_client().v1.billing_portal.sessions.create, {"customer": customer, "return_url": return_url})
+def create_portal_session(customer: str, return_url: str, language: str) -> dict:
+    """The billing portal, in `language` where Stripe writes it."""
+    return _call(_client().v1.billing_portal.sessions.create,
+                 {"customer": customer, "return_url": return_url, "locale": stripe_locale(language)})
+
+
+def language_of(subscription: dict) -> str | None:
+    """The language our Checkout wrote into a subscription's metadata (None for the Dashboard's, or another's)."""
+    metadata = subscription.get("metadata")
+    value = metadata.get("language") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def retrieve_subscription(subscription_id: str) -> dict:

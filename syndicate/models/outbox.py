@@ -35,3 +35,5 @@ class OutboxMail(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # A request's: the language of the form that asked, which its mail is written in (None: the default).
+    language: Mapped[str | None] = mapped_column(String(35))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -49,6 +49,9 @@ class Member(db.Model):
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Set when the member's feed URL is fetched from unusually many networks.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of the last form the member used (join, sign-in), which their mail is written in;
+    # None for a member no form of ours made (the Dashboard, `members comp`): the site's default language.
+    language: Mapped[str | None] = mapped_column(String(35))
 
 
 class Tier(db.Model):
@@ -61,6 +64,8 @@ class Tier(db.Model):
     amount: Mapped[int | None] = mapped_column(Integer)  # in the currency's minor unit
     currency: Mapped[str | None] = mapped_column(String(3))
     interval: Mapped[str | None] = mapped_column(String(8))  # month | year
+    # The tier's name in other languages ({"ru": "Сторонник"}); `name` serves every language not named here.
+    names: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Signup(db.Model):
@@ -80,6 +85,8 @@ class Signup(db.Model):
     checkout_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of the page the Checkout was started from: its Stripe Checkout is made in it.
+    language: Mapped[str | None] = mapped_column(String(35))
 
 
 class StripeEvent(db.Model):
