@@ -123,6 +123,8 @@ def test_every_page_kind_reads_in_russian(client, russian):
     # Five days ago is members' reading by now: the day says so and offers the way in; it has ended too.
     old = russian_page(client, "/stories/efir-1")
     assert "Репортаж этого дня — для участников." in old and "Уже участник?" in old
+    assert 'href="/ru/join"' in old and 'href="/ru/signin"' in old  # the way in, in Russian too
+    assert 'href="/join"' not in old and 'href="/signin"' not in old
     assert "Этот день прямого эфира закончился." in old and "Следите за репортажем текущего дня" in old
     assert "Новости в хронологии" in old  # the series' days
 
@@ -178,6 +180,7 @@ def test_error_pages_under_ru_are_in_russian(client, russian):
     refused = russian_page(client, f"/ru/archive/{russian['old_day']}.atom", status=401,
                            headers={"Accept": "text/html"})
     assert "Для участников" in refused and "в архиве для участников" in refused
+    assert client.get(f"/ru/archive/{russian['old_day']}.atom").headers["Link"] == '</ru/join>; rel="payment"'
     # The same errors at English addresses stay English.
     assert "Not found" in client.get("/no-such-page").get_data(as_text=True)
     assert "There is no coverage on that day." in client.get("/archive/1999-01-01").get_data(as_text=True)
@@ -236,6 +239,8 @@ def test_a_russian_member_feed_with_a_stopped_token_says_so_in_russian(client, r
     items = client.get(f"/ru/feeds/latest.json?token={token}").json["items"]
     assert items[0]["title"] == "Этот адрес ленты для участников больше не действует"
     assert "Войдите в свой аккаунт" in items[0]["content_html"] and items[0]["language"] == "ru"
+    assert f'href="{SITE}/ru/account"' in items[0]["content_html"]
+    assert client.get("/ru/feeds/latest.json").json["_syndicate"]["payment_url"] == f"{SITE}/ru/join"
 
 
 def russian_interface(page: str) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 from urllib.parse import quote
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from .. import i18n, languages, media, timeutil
@@ -19,7 +19,6 @@ from ..models import Entry, Image
 from ..urls import absolute, site_root
 from .model import FeedDoc, FeedImage, FeedItem
 
-PAYMENT_LINK = {"Link": '</join>; rel="payment"'}
 
 
 def N_(message: str) -> str:
@@ -27,8 +26,14 @@ def N_(message: str) -> str:
     return message
 
 
+def _join_url() -> str:
+    """Where a feed sends readers to join: the join page in the feed's language (/ru/join)."""
+    return absolute("members.join", **languages.prefix_values(i18n.current()))
+
+
 def members_only(message: str) -> APIError:
-    return APIError(401, message, code="members_only", headers=PAYMENT_LINK)
+    join = url_for("members.join", **languages.prefix_values(i18n.current()))
+    return APIError(401, message, code="members_only", headers={"Link": f'<{join}>; rel="payment"'})
 
 
 def entry_url(entry: Entry) -> str:
@@ -133,7 +138,8 @@ def removed_item(entry: Entry) -> FeedItem:
 
 def stopped_token_item(when: datetime) -> FeedItem:
     """The one item that tells a feed reader its member address no longer works, and where to go."""
-    account, join = absolute("members.account"), absolute("members.join")
+    account = absolute("members.account", **languages.prefix_values(i18n.current()))
+    join = _join_url()
     return FeedItem(
         # One id for good: a reader shows it once, however many documents carry it.
         id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, site_root() + '/account#member-feed-address')}",
@@ -185,7 +191,7 @@ def _doc(reader: Reader, snap: Snapshot, *, self_path: str, home_url: str, title
         items=items,
         language=language,
         author=config["SITE_NAME"],
-        payment_url=absolute("members.join"),
+        payment_url=_join_url(),
         # A hub would learn a member's feed URL and hand it to whoever subscribes: public documents only.
         hub_url=None if reader.is_member else config["WEBSUB_HUB"] or None,
         prev_archive_url=_day_feed_base(newest_past) if newest_past else None,
