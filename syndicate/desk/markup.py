@@ -99,9 +99,9 @@ def to_html(text: str) -> str:
     _check_size(text)
     tokens = _MD.parse(text)
     if _depth(tokens) > MAX_DEPTH:
-        raise MarkupRefused(ngettext("Quotes, lists and emphasis nest more than %(num)d level deep here; flatten them.",
-                                     "Quotes, lists and emphasis nest more than %(num)d levels deep here; flatten them.",
-                                     MAX_DEPTH))
+        raise MarkupRefused(ngettext(
+            "Quotes, lists and emphasis nest more than %(num)d level deep here; flatten them.",
+            "Quotes, lists and emphasis nest more than %(num)d levels deep here; flatten them.", MAX_DEPTH))
     # The renderer ends each block tag with a line break; every ">" it writes closes a tag
     # (text and addresses are escaped), so dropping those keeps the stored HTML compact.
     return _MD.renderer.render(tokens, _MD.options, {}).replace(">\n", ">")

@@ -73,11 +73,17 @@ def _private(response):
 
 @bp.context_processor
 def _desk_context():
-    # page_lang: the editor's language, over the site's default (blueprint processors run after the app's).
+    # Blueprint processors run after the app's: page_lang (the <html lang>) is the editor's language here.
+    zone = timeutil.zone_label(timeutil.now().astimezone(timeutil.tz()).utcoffset())
     return {"editor": g.get("desk_editor"), "image_view": work.image_view, "page_lang": i18n.current(),
             "desk_language_choices": language.switch_choices(), "desk_here": language.here(),
-            "language_label": language.label, "newsroom_zone": timeutil.zone_label(timeutil.now().astimezone(
-                timeutil.tz()).utcoffset())}
+            "language_label": language.label, "language_links": _no_site_switcher, "newsroom_zone": zone}
+
+
+def _no_site_switcher(page_lang, alternates) -> list:
+    # The header's switcher leads to the public site in another language; on a desk page the desk's own
+    # switcher is the one an editor needs, and two "English" links side by side would each mean another thing.
+    return []
 
 
 # ---------------------------------------------------------------- signing in
