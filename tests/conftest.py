@@ -177,6 +177,18 @@ def ago(**delta) -> str:
     return (datetime.now(timezone.utc) - timedelta(**delta)).isoformat()
 
 
+def earlier_today(fraction: float, zone: str = "Asia/Tbilisi") -> str:
+    """A moment of the newsroom's current day that has passed: `fraction` of the way from its midnight to now.
+
+    "An hour ago" is yesterday for the first hour after midnight; this is today at any hour.
+    """
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(zone))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight + (now - midnight) * fraction).isoformat()
+
+
 def member_token(runner, email="reader@example.org", *extra) -> str:
     result = runner.invoke(args=["members", "comp", email, *extra])
     assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 import pytest
 from sqlalchemy import update
 
-from conftest import SITE, ago, member_token, sign_in
+from conftest import SITE, ago, earlier_today, member_token, sign_in
 
 PUBLIC = "public, max-age=0, s-maxage=2, stale-while-revalidate=1"
 PRIVATE = "private, no-cache"
@@ -18,7 +18,8 @@ PRIVATE = "private, no-cache"
 @pytest.fixture
 def story(newsroom):
     newsroom.story(title="Live", slug="live")
-    return [newsroom.entry("live", headline=f"Update {n}", published_at=ago(minutes=60 - n))["id"] for n in range(3)]
+    return [newsroom.entry("live", headline=f"Update {n}", published_at=earlier_today(0.5 + n / 10))["id"]
+            for n in range(3)]
 
 
 def today_path() -> str:

@@ -430,8 +430,8 @@ def test_desk_pages_are_accessible_and_fit_a_phone(chromium, origin, smtp, runne
         pytest.skip(f"every check but axe-core's passed; axe-core is not installed at {axe.AXE}")
 
 
-def check_page(page, name: str, with_axe: bool) -> list[str]:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def check_page(page, name: str, with_axe: bool, shots: Path = SHOTS) -> list[str]:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     problems = []
 
     def check(ok, message):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import feedparser
 import pytest
 
-from conftest import SITE, ago, member_token
+from conftest import SITE, earlier_today, member_token
 
 FORMATS = ["atom", "rss", "json"]
 HEADLINE = "Families shelter in the school on Rustaveli Street"
@@ -28,10 +28,10 @@ def live(newsroom):
     """Today's live day in a covered region: the update that endangers someone, between two others."""
     newsroom.region("karabakh", "Nagorno-Karabakh", covered=True)
     newsroom.cli("naming-note", "set", "A note on naming.")
-    newsroom.story(title="Live", slug="live", regions=["karabakh"], published_at=ago(hours=3))
-    newsroom.entry("live", headline="Earlier update", published_at=ago(hours=2))
-    shelter = newsroom.entry("live", headline=HEADLINE, body_text=BODY, published_at=ago(hours=1), key_event=True)
-    newsroom.entry("live", headline="Later update", published_at=ago(minutes=30))
+    newsroom.story(title="Live", slug="live", regions=["karabakh"], published_at=earlier_today(0.1))
+    newsroom.entry("live", headline="Earlier update", published_at=earlier_today(0.3))
+    shelter = newsroom.entry("live", headline=HEADLINE, body_text=BODY, published_at=earlier_today(0.5), key_event=True)
+    newsroom.entry("live", headline="Later update", published_at=earlier_today(0.7))
     return shelter
 
 
@@ -84,8 +84,8 @@ def test_without_a_note_the_notice_says_a_neutral_sentence(client, newsroom, liv
 
 
 def test_members_stories_notices_are_for_members(client, runner, newsroom, live):
-    newsroom.story(title="Inside", slug="inside", access="members", published_at=ago(hours=3))
-    secret = newsroom.entry("inside", headline="Members' update", published_at=ago(minutes=45))
+    newsroom.story(title="Inside", slug="inside", access="members", published_at=earlier_today(0.1))
+    secret = newsroom.entry("inside", headline="Members' update", published_at=earlier_today(0.6))
     token = member_token(runner)
     newsroom.withdraw(secret["id"], reason="x", public_note=NOTE)
     member = read_items(client.get(f"/feeds/latest.json?token={token}"), "json")
@@ -98,7 +98,7 @@ def test_members_stories_notices_are_for_members(client, runner, newsroom, live)
 def test_the_notice_is_carried_past_the_feed_limit(client, newsroom, live):
     """A reader may hold an update that has since scrolled out: its notice is not counted in the limit."""
     newsroom.withdraw(live["id"], reason="x", public_note=NOTE)
-    newsroom.entry("live", headline="Newest update", published_at=ago(minutes=10))
+    newsroom.entry("live", headline="Newest update", published_at=earlier_today(0.9))
     for fmt in FORMATS:
         titles = [i["title"] for i in read_items(client.get(f"/feeds/latest.{fmt}"), fmt)]
         assert titles == ["Newest update", "Later update", REMOVED]
@@ -154,11 +154,11 @@ def test_feed_readers_replace_a_withdrawn_update(database_url, tmp_path):
         base, env = server.url, server.env
         editor = last_line(run_cli(env, "editors", "add", "desk"))
         token = last_line(run_cli(env, "members", "comp", "reader@example.org"))
-        _api(base, editor, "/api/stories", {"title": "Live", "slug": "live", "published_at": ago(hours=3)})
+        _api(base, editor, "/api/stories", {"title": "Live", "slug": "live", "published_at": earlier_today(0.1)})
         _api(base, editor, "/api/stories/live/entries", {"headline": "Earlier update", "body_text": "Quiet.",
-                                                         "published_at": ago(hours=2)})
+                                                         "published_at": earlier_today(0.3)})
         shelter = _api(base, editor, "/api/stories/live/entries", {"headline": HEADLINE, "body_text": BODY,
-                                                                   "published_at": ago(hours=1)})
+                                                                   "published_at": earlier_today(0.5)})
         urls = [f"{base}{path}.{fmt}{query}" for path in ("/feeds/latest", "/stories/live/feed")
                 for fmt in FORMATS for query in ("", f"?token={token}")]
 

@@ -169,7 +169,7 @@ def test_error_pages_under_ru_are_in_russian(client, russian):
     missing = russian_page(client, "/ru/no-such-page", status=404)
     assert "Не найдено" in missing and "По этому адресу ничего нет." in missing
     assert 'href="/ru/"' in missing  # back to the Russian home
-    assert "По этому адресу нет материала." in russian_page(client, "/ru/feeds?story=no-such-story", status=404)
+    assert "Материала с таким адресом нет." in russian_page(client, "/ru/feeds?story=no-such-story", status=404)
     assert "В этот день репортажей нет." in russian_page(client, "/ru/archive/1999-01-01", status=404)
     # A Russian story's page that does not exist speaks its story's language, though its address has no /ru/.
     assert "У этого материала меньше страниц." in russian_page(client, "/stories/efir-2?page=9", status=404)

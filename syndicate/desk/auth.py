@@ -10,14 +10,15 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, g, render_template
+from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import sessions, timeutil
+from .. import i18n, sessions, timeutil
 from ..extensions import db
 from ..members import mail
-from ..members.service import normalise_email
+from ..members.service import known_language, normalise_email
 from ..models import Editor, UsedSigninLink
 from ..urls import absolute
 from ..writes import private_write
@@ -56,26 +57,30 @@ def _active(editor_id: int, version) -> Editor | None:
     return editor
 
 
-def send_link(email: str) -> None:
+def send_link(email: str, lang: str) -> None:
     """Queue a desk sign-in request for any well-formed address: the same work whether or not it is an editor's.
 
     The outbox looks the address up when sending (signin_mail), outside the request, so
-    neither the answer nor its timing says who is an editor.
+    neither the answer nor its timing says who is an editor. The request keeps the language
+    the sign-in page was in, and the mail is written in it.
     """
     address = normalise_email(email)
     if address is None:
         return
-    mail.request_desk_signin(address)  # in a private_write() of its own (members.mail)
+    mail.request_desk_signin(address, lang)  # in a private_write() of its own (members.mail)
 
 
-def signin_mail(email: str) -> tuple[str, str, str] | None:
-    """(to, subject, body) of the desk sign-in mail for an address, or None if it is no active editor's."""
+def signin_mail(email: str, lang: str | None = None) -> tuple[str, str, str] | None:
+    """(to, subject, body) of the desk sign-in mail for an address, in `lang`, or None if it is no active editor's."""
     editor = db.session.scalar(select(Editor).where(Editor.email == email.lower()))
     if editor is None or editor.revoked_at is not None:
         return None
     url = absolute("desk.signin_link", token=make_token(editor))
-    body = render_template("desk/mail/signin.txt", editor=editor, signin_url=url)
-    return editor.email, f"Sign in to the desk of {current_app.config['SITE_NAME']}", body
+    # A request queued before the languages changed (or by an older version, with none) gets the default.
+    with i18n.in_language(known_language(lang)):
+        body = render_template("desk/mail/signin.txt", editor=editor, signin_url=url)
+        subject = _("Sign in to the desk of %(site)s", site=current_app.config["SITE_NAME"])
+    return editor.email, subject, body
 
 
 def peek(token: str) -> Editor | None:

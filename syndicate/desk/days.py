@@ -5,19 +5,26 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_month_names
 from sqlalchemy import select
 
 from .. import timeutil
 from ..extensions import db
 from ..models import Story
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
-_MONTH = "|".join(MONTHS)
-_DAY_NUMBER = re.compile(r"\b(Day )(\d{1,5})\b", re.IGNORECASE)
+# A day number as titles write it, in the languages the desk knows: "Day 39", "День 39".
+_DAY_NUMBER = re.compile(r"\b(Day |День )(\d{1,5})\b", re.IGNORECASE)
 _ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_DAY_MONTH = re.compile(rf"\b\d{{1,2}} (?:{_MONTH})(?: \d{{4}})?\b")
-_MONTH_DAY = re.compile(rf"\b(?:{_MONTH}) \d{{1,2}}(?:, \d{{4}})?\b")
+
+
+def month_names(lang: str) -> list[str]:
+    """The months as a date after a day number writes them, in a story's language: "November", "ноября"."""
+    try:
+        names = get_month_names("wide", context="format", locale=Locale.parse(lang.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        names = get_month_names("wide", context="format", locale="en")
+    return [names[m] for m in range(1, 13)]
 
 
 @dataclass
@@ -42,21 +49,34 @@ def can_start(proposal: "NextDay", now: datetime | None = None) -> bool:
     return proposal.day <= timeutil.local_day(now or timeutil.now())
 
 
-def move_title(title: str, current: date, new: date) -> str:
-    """The title with its day number and its date moved on by the days between the two."""
+def move_title(title: str, current: date, new: date, lang: str = "en") -> str:
+    """The title with its day number and its date moved on by the days between the two.
+
+    Dates are found as the story's language writes them ("4 November 2020", "November 4, 2020",
+    "4 ноября 2020") and as English does, which a title in any language may borrow.
+    """
     step = (new - current).days
     title = _DAY_NUMBER.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + step}", title)
     title = _ISO.sub(new.isoformat(), title)
+    for months in dict.fromkeys([tuple(month_names(lang)), tuple(month_names("en"))]):
+        title = _move_dates(title, list(months), new)
+    return title
 
-    def day_month(match: re.Match) -> str:
+
+def _move_dates(title: str, months: list[str], new: date) -> str:
+    names = "|".join(map(re.escape, months))
+    day_month = re.compile(rf"\b\d{{1,2}} (?:{names})(?: \d{{4}})?\b")
+    month_day = re.compile(rf"\b(?:{names}) \d{{1,2}}(?:, \d{{4}})?\b")
+
+    def with_day_first(match: re.Match) -> str:
         with_year = re.search(r"\d{4}$", match.group(0))
-        return f"{new.day} {MONTHS[new.month - 1]}" + (f" {new.year}" if with_year else "")
+        return f"{new.day} {months[new.month - 1]}" + (f" {new.year}" if with_year else "")
 
-    def month_day(match: re.Match) -> str:
+    def with_month_first(match: re.Match) -> str:
         with_year = re.search(r"\d{4}$", match.group(0))
-        return f"{MONTHS[new.month - 1]} {new.day}" + (f", {new.year}" if with_year else "")
+        return f"{months[new.month - 1]} {new.day}" + (f", {new.year}" if with_year else "")
 
-    return _MONTH_DAY.sub(month_day, _DAY_MONTH.sub(day_month, title))
+    return month_day.sub(with_month_first, day_month.sub(with_day_first, title))
 
 
 def _free_slug(wanted: str) -> str:
@@ -84,7 +104,7 @@ def propose(story: Story, now: datetime | None = None) -> NextDay:
     """What the next day of this live blog would be, for the editor to check before starting it."""
     current = timeutil.local_day(story.published_at)
     new = next_date(current, timeutil.local_day(now or timeutil.now()))
-    title = move_title(story.title, current, new)
+    title = move_title(story.title, current, new, story.language)
     return NextDay(title=title, slug=move_slug(story.slug, current, new, title), day=new, summary=story.summary,
                    regions=[r.slug for r in story.regions], series=story.series or story.slug)
 

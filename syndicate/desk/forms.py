@@ -5,6 +5,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from .. import timeutil
 from ..editorial.service import EntryFields
 from ..text import clean_text
@@ -89,13 +93,13 @@ def read_compose(form, known_regions: set[str]) -> Compose:
     )
     for name, limit in (("byline", 200), ("alt", 1000), ("caption", 2000), ("credit", 300)):
         if len(getattr(c, name)) > limit:
-            c.errors[name] = f"Keep it under {limit:,} characters."
+            c.errors[name] = too_long(limit)
     if not c.headline:
-        c.errors["headline"] = "Write a headline."
+        c.errors["headline"] = _("Write a headline.")
     elif len(c.headline) > 300:
-        c.errors["headline"] = "Keep the headline under 300 characters."
+        c.errors["headline"] = headline_too_long()
     if not c.body.strip():
-        c.errors["body"] = "Write the update."
+        c.errors["body"] = _("Write the update.")
     else:
         c.html = _markup(c.body, c.errors)
     if c.embargo:
@@ -104,7 +108,8 @@ def read_compose(form, known_regions: set[str]) -> Compose:
         except ValueError:
             ok = False
         if not ok:
-            c.errors["embargo"] = "Give the embargo as a date and time, e.g. 2026-11-05 18:30."
+            c.errors["embargo"] = _("Give the embargo as a date and time, e.g. %(example)s.",
+                                    example="2026-11-05 18:30")
             c.embargo = ""
     return c
 
@@ -127,18 +132,18 @@ def read_correction(form) -> Correction:
     if c.typo:
         if c.note:
             # Never drop what the editor wrote for readers without saying so.
-            c.errors["correction"] = ("A typo fix shows readers no note. To publish this note, choose "
-                                      "“Publish the correction”; for a quiet fix, clear the note.")
+            c.errors["correction"] = _("A typo fix shows readers no note. To publish this note, choose "
+                                       "“Publish the correction”; for a quiet fix, clear the note.")
     elif not c.note:
-        c.errors["correction"] = "Say what was corrected: readers see this note, dated."
+        c.errors["correction"] = _("Say what was corrected: readers see this note, dated.")
     elif len(c.note) > 2000:
-        c.errors["correction"] = "Keep the correction under 2,000 characters."
+        c.errors["correction"] = too_long(2000)
     if not c.headline:
-        c.errors["headline"] = "The update needs a headline."
+        c.errors["headline"] = _("The update needs a headline.")
     elif len(c.headline) > 300:
-        c.errors["headline"] = "Keep the headline under 300 characters."
+        c.errors["headline"] = headline_too_long()
     if not c.body.strip():
-        c.errors["body"] = "The update needs its text."
+        c.errors["body"] = _("The update needs its text.")
     else:
         c.html = _markup(c.body, c.errors)
     return c
@@ -154,8 +159,18 @@ class Withdrawal:
 def read_withdrawal(form) -> Withdrawal:
     w = Withdrawal(reason=_text(form, "reason", 2000), note=_text(form, "public_note", 2000))
     if not w.reason:
-        w.errors["reason"] = "Give the reason (editors see it; readers do not)."
+        w.errors["reason"] = _("Give the reason (editors see it; readers do not).")
     for name, value in (("reason", w.reason), ("public_note", w.note)):
         if len(value) > 2000:
-            w.errors[name] = "Keep it under 2,000 characters."
+            w.errors[name] = too_long(2000)
     return w
+
+
+def too_long(limit: int) -> str:
+    return ngettext("Keep it under %(limit)s character.", "Keep it under %(limit)s characters.", limit,
+                    limit=format_number(limit))
+
+
+def headline_too_long() -> str:
+    return ngettext("Keep the headline under %(limit)s character.", "Keep the headline under %(limit)s characters.",
+                    300, limit=format_number(300))

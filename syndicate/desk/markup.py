@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from flask_babel import format_number
+from flask_babel import ngettext
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
@@ -78,12 +80,17 @@ def _depth(tokens) -> int:
 
 def _check_size(text: str) -> None:
     if len(text) > MAX_CHARS:
-        raise MarkupRefused(f"Keep the update under {MAX_CHARS:,} characters.")
+        raise MarkupRefused(ngettext("Keep the update under %(limit)s character.",
+                                     "Keep the update under %(limit)s characters.", MAX_CHARS,
+                                     limit=format_number(MAX_CHARS)))
     if text.count("\n") >= MAX_LINES:
-        raise MarkupRefused(f"Keep the update under {MAX_LINES:,} lines.")
+        raise MarkupRefused(ngettext("Keep the update under %(limit)s line.", "Keep the update under %(limit)s lines.",
+                                     MAX_LINES, limit=format_number(MAX_LINES)))
     if sum(text.count(mark) for mark in _MARKS) > MAX_MARKS:
-        raise MarkupRefused(f"The update has more than {MAX_MARKS:,} marks (* _ [ ] >); "
-                            "keep formatting to what readers need.")
+        raise MarkupRefused(ngettext(
+            "The update has more than %(limit)s mark (* _ [ ] >); keep formatting to what readers need.",
+            "The update has more than %(limit)s marks (* _ [ ] >); keep formatting to what readers need.",
+            MAX_MARKS, limit=format_number(MAX_MARKS)))
 
 
 def to_html(text: str) -> str:
@@ -92,8 +99,9 @@ def to_html(text: str) -> str:
     _check_size(text)
     tokens = _MD.parse(text)
     if _depth(tokens) > MAX_DEPTH:
-        raise MarkupRefused(f"Quotes, lists and emphasis nest more than {MAX_DEPTH} levels deep here; "
-                            "flatten them.")
+        raise MarkupRefused(ngettext(
+            "Quotes, lists and emphasis nest more than %(num)d level deep here; flatten them.",
+            "Quotes, lists and emphasis nest more than %(num)d levels deep here; flatten them.", MAX_DEPTH))
     # The renderer ends each block tag with a line break; every ">" it writes closes a tag
     # (text and addresses are escaped), so dropping those keeps the stored HTML compact.
     return _MD.renderer.render(tokens, _MD.options, {}).replace(">\n", ">")

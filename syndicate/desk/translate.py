@@ -4,9 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_babel import gettext as _
 
 from .. import languages
 from ..editorial import idempotency, service, translations
+from ..editorial.validate import SLUG
+from ..errors import APIError
 from ..models import Editor, Entry, Story
 from ..text import clean_text
 from .work import actor
@@ -50,6 +53,25 @@ def draft(source: Story, lang: str, form=None) -> Draft:
                  form.get("slug", "").strip()[:120])
 
 
+def problem(d: Draft) -> str | None:
+    """What is wrong with the form before anything is asked of the service, for the editor to put right."""
+    if not d.title:
+        return _("Give the translation a title.")
+    if d.slug and not SLUG.fullmatch(d.slug):
+        return _("Write the address in lower-case Latin letters, digits and hyphens, e.g. %(example)s.",
+                 example="day-40-ru")
+    return None
+
+
+def refusal(exc: APIError, d: Draft) -> str:
+    """The service's refusal (409, 422) as the desk says it: what to change, in the editor's language."""
+    if exc.error_code == "slug_taken":
+        return _("The address /stories/%(slug)s is taken. Choose another.", slug=d.slug or service.slugify(d.title))
+    if exc.error_code == "day_taken":
+        return _("This live day already has a version in that language.")
+    return _("The translation could not be started: check its title, standfirst and address.")
+
+
 def start(editor: Editor, source: Story, d: Draft, key: str, print_: str) -> dict:
     """Create the translated story: same kind, access, regions and day as its original."""
     def action():
@@ -62,7 +84,7 @@ def start(editor: Editor, source: Story, d: Draft, key: str, print_: str) -> dic
             translation_of=source)
         return 303, {"location": url_for("desk.story", slug=story.slug)}
 
-    _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+    _status, body, _replayed = idempotency.run_once(editor.id, key, print_, action)
     return body
 
 

@@ -4,24 +4,35 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import timeutil
+from .. import i18n, languages, timeutil
 from ..editorial import idempotency
 from ..errors import APIError, error_body
 from ..extensions import limiter
 from ..media.api import FORM_ALLOWANCE
 from ..numbers import ascii_int
 from ..writes import end_read
-from . import auth, bp, days, markup, translate, work
+from . import auth, bp, days, language, markup, translate, work
 from .forms import Compose, read_compose, read_correction, read_withdrawal
 
 # Reachable without a desk session: signing in, and the desk's own stylesheet and script.
-OPEN = {"desk.signin_form", "desk.signin_submit", "desk.signin_link", "desk.signin_use", "desk.static"}
+OPEN = {"desk.signin_form", "desk.signin_submit", "desk.signin_link", "desk.signin_use", "desk.choose_language",
+        "desk.static"}
 
 
 # The compose form carries a picture: its two addresses take a body the size of one, once the editor is known.
 UPLOADS = {"desk.publish", "desk.preview"}
+
+
+@bp.url_value_preprocessor
+def _editors_language(endpoint, values):
+    """Every desk page in the editor's chosen language."""
+    # A URL value preprocessor runs ahead of every before_request hook, the app's CSRF check
+    # included, so what is refused that early (a stale form, a picture too large) speaks it too.
+    language.apply()
 
 
 @bp.url_value_preprocessor
@@ -36,8 +47,8 @@ def _room_for_a_picture(endpoint, values):
     try:
         request.form  # noqa: B018  (parsed here, so a body over the limit is refused with our reason)
     except RequestEntityTooLarge:
-        abort(413, f"The picture is larger than {limit / (1024 * 1024):g} MB. Nothing was published; "
-                   "go back to keep your text and choose a smaller picture.")
+        abort(413, _("The picture is larger than %(mb)s MB. Nothing was published; go back to keep your "
+                     "text and choose a smaller picture.", mb=format_decimal(limit / (1024 * 1024))))
 
 
 @bp.before_request
@@ -62,7 +73,17 @@ def _private(response):
 
 @bp.context_processor
 def _desk_context():
-    return {"editor": g.get("desk_editor"), "image_view": work.image_view}
+    # Blueprint processors run after the app's: page_lang (the <html lang>) is the editor's language here.
+    zone = timeutil.zone_label(timeutil.now().astimezone(timeutil.tz()).utcoffset())
+    return {"editor": g.get("desk_editor"), "image_view": work.image_view, "page_lang": i18n.current(),
+            "desk_language_choices": language.switch_choices(), "desk_here": language.here(),
+            "language_label": language.label, "language_links": _no_site_switcher, "newsroom_zone": zone}
+
+
+def _no_site_switcher(page_lang, alternates) -> list:
+    # The header's switcher leads to the public site in another language; on a desk page the desk's own
+    # switcher is the one an editor needs, and two "English" links side by side would each mean another thing.
+    return []
 
 
 # ---------------------------------------------------------------- signing in
@@ -76,7 +97,8 @@ def signin_form():
 @bp.post("/signin")
 @limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
 def signin_submit():
-    auth.send_link(request.form.get("email", ""))
+    # The mail is written in the language this page was in: the one the editor reads.
+    auth.send_link(request.form.get("email", ""), i18n.current())
     return render_template("desk/signin_sent.html")
 
 
@@ -95,6 +117,16 @@ def signin_use(token: str):
         return render_template("desk/signin_link.html", who=None, token=token), 400
     auth.open_session(editor)
     return redirect(url_for("desk.home"), code=303)
+
+
+@bp.post("/language")
+def choose_language():
+    """The switcher: remember the editor's language and show the same page again in it."""
+    response = redirect(language.back_to(request.form.get("next", "")), code=303)
+    chosen = request.form.get("lang", "")
+    if chosen in languages.configured():
+        language.remember(response, chosen)
+    return response
 
 
 @bp.post("/signout")
@@ -117,7 +149,7 @@ def home():
 def _story_or_404(slug: str):
     story = work.story_by_slug(slug)
     if story is None:
-        abort(404, "No story has that address.")
+        abort(404, _("No story has that address."))
     return story
 
 
@@ -145,7 +177,7 @@ def _read_compose():
     # The picture is stored whatever else is wrong with the form, so it is never asked for twice.
     compose = read_compose(request.form, {r.slug for r in work.all_regions()})
     if compose.image and work.image_view(compose.image) is None:
-        compose.errors["image_file"] = "The attached picture is no longer there. Choose it again."
+        compose.errors["image_file"] = _("The attached picture is no longer there. Choose it again.")
         compose.image = ""
     status = work.attach_upload(compose, request.files.get("image_file"), g.desk_editor.id)
     return compose, status
@@ -168,22 +200,21 @@ def translate_story(slug: str, lang: str):
     story = _story_or_404(slug)
     source = translate.original(story)
     if lang not in translate.missing_languages(story):
-        abort(404, "This story has a version in that language already, or the site does not publish in it.")
+        abort(404, _("This story has a version in that language already, or the site does not publish in it."))
     d = translate.draft(source, lang, request.form if request.method == "POST" else None)
     error = None
     if request.method == "POST":
-        if not d.title:
-            error = "Give the translation a title."
-        else:
+        error = translate.problem(d)
+        if error is None:
             try:
                 body = translate.start(g.desk_editor, source, d, work.form_key(request.form),
                                        work.form_fingerprint("POST", request.path, request.form))
             except APIError as exc:
                 if exc.code not in (409, 422):
                     raise
-                error = " ".join([exc.description, *(f"{k}: {v}." for k, v in exc.fields.items())])
+                error = translate.refusal(exc, d)
             else:
-                flash("The translation is started. Translate its updates from the list on its page.")
+                flash(_("The translation is started. Translate its updates from the list on its page."))
                 return redirect(body["location"], code=303)
     end_read()  # nothing below writes
     return render_template("desk/translate.html", source=source, draft=d, error=error, key=work.new_key()), 422 if error else 200
@@ -194,7 +225,7 @@ def confirm_translation(ref: str):
     """The editor read the corrected original: this translation still says the same."""
     entry = _entry_or_404(ref)
     translate.confirm(g.desk_editor, entry)
-    flash("Translation confirmed: it no longer needs review.")
+    flash(_("Translation confirmed: it no longer needs review."))
     return redirect(url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}", code=303)
 
 
@@ -230,18 +261,18 @@ def publish(slug: str):
         if warnings:
             return _story_page(story, compose, preview={"html": html, "warnings": warnings}, key=key, confirm=True)
     try:
-        body, _ = work.publish(g.desk_editor, story, compose, key,
+        body, _replayed = work.publish(g.desk_editor, story, compose, key,
                                       work.form_fingerprint("POST", request.path, request.form))
     except APIError as exc:
         if exc.error_code != "idempotency_key_reused":
             raise
-        return _story_page(story, compose, 409, message=(
+        return _story_page(story, compose, 409, message=_(
             "This form was already used to publish an update (it is in the list below). "
             "Nothing was published now. To publish this text as another update, press Publish again."))
     # Said on a resend too: a double click's second answer is the one the browser shows.
-    flash("Published. It is on the live page now.")
-    for warning in body.get("warnings", []):
-        flash("Gazetteer: " + warning)
+    flash(_("Published. It is on the live page now."))
+    for warning in work.gazetteer_notes(compose.headline, compose.html):
+        flash(_("Gazetteer: %(warning)s", warning=warning))
     return redirect(body["location"], code=303)
 
 
@@ -254,14 +285,14 @@ def next_day(slug: str):
     error = None
     if request.method == "POST":
         if not title:
-            error = "Give the new day a title."
+            error = _("Give the new day a title.")
         else:
             body = work.start_next_day(g.desk_editor, story, title, summary, work.form_key(request.form),
                                        work.form_fingerprint("POST", request.path, request.form))
             if body.get("existing"):
-                flash("This day was already started (in another tab, or by another editor): here it is.")
+                flash(_("This day was already started (in another tab, or by another editor): here it is."))
             else:
-                flash("The new day is open. Its page links to the earlier days of the series.")
+                flash(_("The new day is open. Its page links to the earlier days of the series."))
             return redirect(body["location"], code=303)
     end_read()
     return render_template("desk/next_day.html", story=story, proposal=proposal, title=title, summary=summary,
@@ -274,12 +305,12 @@ def next_day(slug: str):
 def _entry_or_404(ref: str):
     entry = work.entry_by_ref(ref)
     if entry is None:
-        abort(404, "No update has that id.")
+        abort(404, _("No update has that id."))
     return entry
 
 
 def _withdrawn(entry):
-    flash("That update is withdrawn: it can no longer be corrected or withdrawn.")
+    flash(_("That update is withdrawn: it can no longer be corrected or withdrawn."))
     return redirect(url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}", code=303)
 
 
@@ -299,10 +330,10 @@ def correct(ref: str):
     c = read_correction(request.form)
     key = work.form_key(request.form)
     if c.typo and not c.errors and work.changes_nothing(entry, c):
-        c.errors["body"] = "The headline and text are as they were: there is no typo fix to save."
+        c.errors["body"] = _("The headline and text are as they were: there is no typo fix to save.")
     if not c.errors:
         try:
-            body, _ = work.correct(g.desk_editor, entry, c, key, work.form_fingerprint("POST", request.path,
+            body, _replayed = work.correct(g.desk_editor, entry, c, key, work.form_fingerprint("POST", request.path,
                                                                                          request.form))
         except APIError as exc:
             if exc.error_code == "withdrawn":
@@ -318,10 +349,10 @@ def correct(ref: str):
                                    body=markup.from_html(entry.body_html), note=c.note,
                                    etag=work.current_etag(entry), lossless=markup.round_trips(entry.body_html),
                                    errors={}, stale=c, key=work.new_key()), 409
-        flash("Typo fixed. Readers see the new text with no correction note; the log keeps the edit."
-              if c.typo else "Correction published, dated now.")
-        for warning in body.get("warnings", []):
-            flash("Gazetteer: " + warning)
+        flash(_("Typo fixed. Readers see the new text with no correction note; the log keeps the edit.")
+              if c.typo else _("Correction published, dated now."))
+        for warning in work.gazetteer_notes(c.headline, c.html if work.body_changed(entry, c) else entry.body_html):
+            flash(_("Gazetteer: %(warning)s", warning=warning))
         return redirect(body["location"], code=303)
     end_read()
     return render_template("desk/correct.html", entry=entry, headline=c.headline, body=c.body, note=c.note,
@@ -332,7 +363,7 @@ def correct(ref: str):
 def _withdraw_form(**context):
     """The withdrawal form, which tells the editor what feeds will carry in the update's place."""
     return render_template("desk/withdraw.html", removed_title=work.REMOVED_TITLE,
-                           removed_sentence=work.REMOVED_SENTENCE, **context)
+                           removed_sentence=work.REMOVED_SENTENCE, removed_lang=work.REMOVED_LANG, **context)
 
 
 @bp.get("/entries/<ref>/withdraw")
@@ -351,7 +382,7 @@ def withdraw(ref: str):
     if w.errors:
         return _withdraw_form(entry=entry, reason=w.reason, note=w.note, errors=w.errors, key=key), 422
     try:
-        body, _ = work.withdraw(g.desk_editor, entry, w, key, work.form_fingerprint("POST", request.path,
+        body, _replayed = work.withdraw(g.desk_editor, entry, w, key, work.form_fingerprint("POST", request.path,
                                                                                      request.form))
     except APIError as exc:
         if exc.error_code not in ("withdrawn", "idempotency_key_reused"):
@@ -369,9 +400,9 @@ def withdraw(ref: str):
 def log():
     page = ascii_int(request.args.get("page", "1"), minimum=1, maximum=999_999)
     if page is None:
-        abort(404, "Pages of the log are numbered from 1.")
+        abort(404, _("Pages of the log are numbered from 1."))
     rows, more = work.log_page(page)
     if page > 1 and not rows:
-        abort(404, "The log has no page that far back.")
+        abort(404, _("The log has no page that far back."))
     return render_template("desk/log.html", rows=rows, page=page, more=more, entries=work.log_targets(rows),
                            stories=work.stories_by_id(rows))

@@ -11,6 +11,9 @@ import secrets
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from sqlalchemy import select
 
 from ..content.queries import all_regions, latest_live, story_by_slug  # noqa: F401  (the desk's views use them)
@@ -28,6 +31,15 @@ from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
 LOG_PAGE = 50
+# The language feeds.build writes its withdrawal notice in: the desk quotes it, marked as such.
+REMOVED_LANG = "en"
+# What the desk says of a picture the media pipeline refuses, by the status it refuses with: words an
+# editor on a phone can act on, in the desk's language.
+REFUSED_PICTURES = {
+    413: lazy_gettext("The picture has too many pixels to use. Nothing was published; choose a smaller one."),
+    415: lazy_gettext("The file is not a JPEG, PNG, WebP or HEIC image. Nothing was published."),
+    422: lazy_gettext("The picture is damaged or incomplete and cannot be read. Nothing was published."),
+}
 UNSIGNED = ("csrf_token", "idempotency_key", "confirmed_warnings")
 
 
@@ -46,7 +58,7 @@ def form_fingerprint(method: str, path: str, form) -> str:
 def form_key(form) -> str:
     key = form.get("idempotency_key", "")
     if not idempotency.KEY.fullmatch(key):
-        raise APIError(400, "This form is missing its key; reload the page and send it again.")
+        raise APIError(400, _("This form is missing its key; reload the page and send it again."))
     return key
 
 
@@ -77,21 +89,21 @@ def attach_upload(compose: Compose, upload, editor_id: int) -> int | None:
     limit = current_app.config["MEDIA_MAX_BYTES"]
     data = upload.read(limit + 1)
     if not data:
-        compose.errors["image_file"] = "The chosen file is empty. Choose the picture again."
+        compose.errors["image_file"] = _("The chosen file is empty. Choose the picture again.")
         return 422
     if len(data) > limit:
-        compose.errors["image_file"] = (f"The picture is larger than {limit / (1024 * 1024):g} MB. "
-                                        "Nothing was published.")
+        compose.errors["image_file"] = _("The picture is larger than %(mb)s MB. Nothing was published.",
+                                         mb=format_decimal(limit / (1024 * 1024)))
         return 413
     if not compose.alt:
-        compose.errors["alt"] = ("Say what the picture shows, for readers who cannot see it: alt text is required "
-                                 "with a picture. Then choose the picture again.")
+        compose.errors["alt"] = _("Say what the picture shows, for readers who cannot see it: alt text is required "
+                                  "with a picture. Then choose the picture again.")
         return 422
     end_read()  # no transaction stays open while the picture is decoded
     try:
         renditions = process(data, current_app.config["MEDIA_MAX_PIXELS"])
     except Unusable as exc:
-        compose.errors["image_file"] = f"{exc.reason} Nothing was published."
+        compose.errors["image_file"] = str(REFUSED_PICTURES.get(exc.status, REFUSED_PICTURES[422]))
         return exc.status
     image = store.save(renditions, alt=compose.alt, caption=compose.caption or None,
                        credit=compose.credit or None, editor_id=editor_id)
@@ -114,7 +126,14 @@ def image_view(public_id: str) -> dict | None:
 def preview(compose: Compose) -> tuple[str, list[str]]:
     """Exactly the HTML publishing would store, and the gazetteer's warnings about it (the markup was read already)."""
     html = sanitise_html(compose.html)
-    return html, service.gazetteer_warnings(compose.headline, html_to_text(html))
+    return html, gazetteer_notes(compose.headline, html)
+
+
+def gazetteer_notes(headline: str, html: str) -> list[str]:
+    """The gazetteer's warnings about an update, in the desk's language (the API's stay in English)."""
+    return [_("%(given)s appears without its other name; the style is %(name)s (%(alternate)s).",
+              given=given, name=name, alternate=alternate)
+            for given, name, alternate in service.gazetteer_findings(headline, html_to_text(html))]
 
 
 def publish(editor: Editor, story: Story, compose: Compose, key: str, print_: str) -> tuple[dict, bool]:
@@ -126,7 +145,7 @@ def publish(editor: Editor, story: Story, compose: Compose, key: str, print_: st
         location = url_for("desk.story", slug=story.slug, published=entry.uid) + f"#entry-{entry.uid}"
         return 303, {"location": location, "warnings": warnings, "uid": entry.uid}
 
-    _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
+    _status, body, replayed = idempotency.run_once(editor.id, key, print_, action)
     return body, replayed
 
 
@@ -143,7 +162,7 @@ def correct(editor: Editor, entry: Entry, c: Correction, key: str, print_: str) 
         return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}",
                      "warnings": warnings}
 
-    _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
+    _status, body, replayed = idempotency.run_once(editor.id, key, print_, action)
     return body, replayed
 
 
@@ -161,7 +180,7 @@ def withdraw(editor: Editor, entry: Entry, w: Withdrawal, key: str, print_: str)
         service.withdraw_entry(entry, w.reason, w.note or None, actor=actor(editor))
         return 303, {"location": url_for("desk.story", slug=entry.story.slug) + f"#entry-{entry.uid}"}
 
-    _, body, replayed = idempotency.run_once(editor.id, key, print_, action)
+    _status, body, replayed = idempotency.run_once(editor.id, key, print_, action)
     return body, replayed
 
 
@@ -174,23 +193,38 @@ def partners_told(entry: Entry) -> bool:
 
 def withdrawal_message(note: str, days: int, partners_held_it: bool) -> str:
     """What the desk says after a withdrawal: exactly what readers, feed readers and partners now get."""
-    pages = ("Pages show your public note in its place." if note
-             else "It is gone from every page (with no public note, nothing stands in its place).")
-    only_text = "your public note" if note else f"the sentence “{REMOVED_SENTENCE}”"
-    feeds = ("Feeds stop listing it; feed readers that fetched it keep what they hold." if days == 0 else
-             f"For {days} days, every feed that would hold it carries an item with the same id titled "
-             f"“{REMOVED_TITLE}”, whose only text is {only_text}: feed readers that fetched the update "
-             "replace its headline and text with that when they next refresh.")
-    partners = ("Partners that received it get a tombstone telling them to take it down." if partners_held_it
-                else "Partners never received it, so they get nothing.")
-    return f"Withdrawn. {pages} {feeds} {partners}"
+    pages = (_("Pages show your public note in its place.") if note
+             else _("It is gone from every page (with no public note, nothing stands in its place)."))
+    # The notice feeds carry is quoted as feeds write it (feeds.build), whatever the desk's language.
+    if days == 0:
+        feeds = _("Feeds stop listing it; feed readers that fetched it keep what they hold.")
+    elif note:
+        feeds = ngettext(
+            "For %(num)d day, every feed that would hold it carries an item with the same id titled “%(title)s”, "
+            "whose only text is your public note: feed readers that fetched the update replace its headline and "
+            "text with that when they next refresh.",
+            "For %(num)d days, every feed that would hold it carries an item with the same id titled “%(title)s”, "
+            "whose only text is your public note: feed readers that fetched the update replace its headline and "
+            "text with that when they next refresh.", days, title=REMOVED_TITLE)
+    else:
+        feeds = ngettext(
+            "For %(num)d day, every feed that would hold it carries an item with the same id titled “%(title)s”, "
+            "whose only text is the sentence “%(sentence)s”: feed readers that fetched the update replace its "
+            "headline and text with that when they next refresh.",
+            "For %(num)d days, every feed that would hold it carries an item with the same id titled “%(title)s”, "
+            "whose only text is the sentence “%(sentence)s”: feed readers that fetched the update replace its "
+            "headline and text with that when they next refresh.", days, title=REMOVED_TITLE,
+            sentence=REMOVED_SENTENCE)
+    partners = (_("Partners that received it get a tombstone telling them to take it down.") if partners_held_it
+                else _("Partners never received it, so they get nothing."))
+    return " ".join([_("Withdrawn."), pages, feeds, partners])
 
 
 def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: str, print_: str) -> dict:
     """Open the next day of a live blog; when another tab or editor opened it already, land on that one."""
     proposal = days.propose(story)
     if not days.can_start(proposal):
-        raise APIError(409, "The next day starts at midnight, newsroom time.", code="too_early")
+        raise APIError(409, _("The next day starts at midnight, newsroom time."), code="too_early")
 
     def action():
         new = service.create_story(
@@ -202,7 +236,7 @@ def start_next_day(editor: Editor, story: Story, title: str, summary: str, key: 
         return 303, {"location": url_for("desk.story", slug=new.slug)}
 
     try:
-        _, body, _ = idempotency.run_once(editor.id, key, print_, action)
+        _status, body, _replayed = idempotency.run_once(editor.id, key, print_, action)
     except APIError as exc:
         # The day exists (the series allows one per date): another tab or editor started it, before
         # this form was sent or while it waited for the write lock. A resend of this same form is

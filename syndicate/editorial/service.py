@@ -141,17 +141,20 @@ def live_day_of(series: str, day: date) -> Story | None:
 
 def gazetteer_warnings(*texts: str) -> list[str]:
     """Places named without their other name. Editors decide; nothing is rewritten."""
+    return [f"{given} appears without its other name; the style is {name} ({alternate})."
+            for given, name, alternate in gazetteer_findings(*texts)]
+
+
+def gazetteer_findings(*texts: str) -> list[tuple[str, str, str]]:
+    """(the name given, the place's name, its other name) for each place named alone: the desk words them itself."""
     text = " ".join(texts)
-    warnings = []
+    found = []
     for place in db.session.scalars(select(Place).order_by(Place.name)):
         has_name = _mentions(text, place.name)
         has_alt = _mentions(text, place.alternate)
         if has_name != has_alt:
-            given = place.name if has_name else place.alternate
-            warnings.append(
-                f"{given} appears without its other name; the style is {place.name} ({place.alternate})."
-            )
-    return warnings
+            found.append((place.name if has_name else place.alternate, place.name, place.alternate))
+    return found
 
 
 def _mentions(text: str, name: str) -> bool:

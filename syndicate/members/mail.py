@@ -32,9 +32,12 @@ def request_signin(email: str, lang: str | None) -> None:
     _queue(OutboxMail(kind="signin", to_addr=email, language=lang))
 
 
-def request_desk_signin(email: str) -> None:
-    """Queue a desk sign-in request for any address: the outbox mails a link only if it is an editor's."""
-    _queue(OutboxMail(kind="desk_signin", to_addr=email))
+def request_desk_signin(email: str, lang: str | None) -> None:
+    """Queue a desk sign-in request for any address: the outbox mails a link only if it is an editor's.
+
+    `lang` is the language the desk's sign-in page was in: the mail is written in it.
+    """
+    _queue(OutboxMail(kind="desk_signin", to_addr=email, language=lang))
 
 
 def request_join(email: str, tier_id: int, lang: str | None) -> None:

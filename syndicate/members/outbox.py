@@ -141,7 +141,7 @@ def _resolve(row: OutboxMail) -> bool:
     if row.kind == "join":
         mail = join_mail(row.to_addr, row.body, row.language)
     elif row.kind == "desk_signin":
-        mail = desk_signin_mail(row.to_addr)
+        mail = desk_signin_mail(row.to_addr, row.language)
     else:
         mail = signin_mail(row.to_addr, row.language)
     if mail is None:

@@ -1,5 +1,6 @@
 // The desk's one script: Ctrl+Enter publishes, a draft survives a reload, a double click sends once,
 // and the preview follows the typing. Without it the desk works the same, with the Preview button.
+// Its words come from the page (data-* attributes), in the language the desk is shown in.
 (function () {
   "use strict";
   var form = document.getElementById("compose");
@@ -63,7 +64,7 @@
   var again = false;   // the text changed while it was out: ask once more when it is back
 
   function show(data) {
-    headline.textContent = form.elements.headline.value.trim() || "(no headline yet)";
+    headline.textContent = form.elements.headline.value.trim() || form.getAttribute("data-no-headline");
     warnings.textContent = "";
     if (data.error) {
       // Markup the desk refuses: say why where the preview would be; publishing would say the same.
@@ -77,7 +78,7 @@
       (data.warnings.length ? data.warnings : [null]).forEach(function (text) {
         var p = document.createElement("p");
         p.className = text ? "warning" : "ok";
-        p.textContent = text || "No gazetteer warnings.";
+        p.textContent = text || form.getAttribute("data-no-warnings");
         warnings.appendChild(p);
       });
     }
@@ -125,8 +126,7 @@
       var file = picture.files && picture.files[0];
       var max = parseInt(picture.getAttribute("data-max-bytes"), 10);
       form.elements.alt.required = !!file;
-      picture.setCustomValidity(file && file.size > max
-        ? "The picture is larger than " + Math.round(max / 1048576) + " MB: choose a smaller one." : "");
+      picture.setCustomValidity(file && file.size > max ? picture.getAttribute("data-too-large") : "");
       picture.reportValidity();
     });
   }
