@@ -362,8 +362,10 @@ def correct(ref: str):
 
 def _withdraw_form(**context):
     """The withdrawal form, which tells the editor what feeds will carry in the update's place."""
-    return render_template("desk/withdraw.html", removed_title=work.REMOVED_TITLE,
-                           removed_sentence=work.REMOVED_SENTENCE, removed_lang=work.REMOVED_LANG, **context)
+    lang = languages.of_story(context["entry"].story)
+    title, sentence = work.removed_notice(lang)
+    return render_template("desk/withdraw.html", removed_title=title, removed_sentence=sentence, removed_lang=lang,
+                           **context)
 
 
 @bp.get("/entries/<ref>/withdraw")
@@ -389,7 +391,8 @@ def withdraw(ref: str):
             raise
         end_read()
         return _withdrawn(entry)
-    flash(work.withdrawal_message(w.note, current_app.config["WITHDRAWN_DAYS"], work.partners_told(entry)))
+    flash(work.withdrawal_message(w.note, current_app.config["WITHDRAWN_DAYS"], work.partners_told(entry),
+                                languages.of_story(entry.story)))
     return redirect(body["location"], code=303)
 
 

@@ -31,8 +31,6 @@ from . import days, markup
 from .forms import Compose, Correction, Withdrawal
 
 LOG_PAGE = 50
-# The language feeds.build writes its withdrawal notice in: the desk quotes it, marked as such.
-REMOVED_LANG = "en"
 # What the desk says of a picture the media pipeline refuses, by the status it refuses with: words an
 # editor on a phone can act on, in the desk's language.
 REFUSED_PICTURES = {
@@ -191,11 +189,20 @@ def partners_told(entry: Entry) -> bool:
     return last == "delete"
 
 
-def withdrawal_message(note: str, days: int, partners_held_it: bool) -> str:
+def removed_notice(lang: str) -> tuple[str, str]:
+    """The title and sentence feeds carry for a withdrawn update of a story in `lang`, as feeds.build writes them."""
+    from .. import i18n
+
+    with i18n.in_language(lang):
+        return _(REMOVED_TITLE), _(REMOVED_SENTENCE)
+
+
+def withdrawal_message(note: str, days: int, partners_held_it: bool, lang: str) -> str:
     """What the desk says after a withdrawal: exactly what readers, feed readers and partners now get."""
     pages = (_("Pages show your public note in its place.") if note
              else _("It is gone from every page (with no public note, nothing stands in its place)."))
-    # The notice feeds carry is quoted as feeds write it (feeds.build), whatever the desk's language.
+    # The notice feeds carry is quoted as feeds write it (feeds.build): in the story's language.
+    title, sentence = removed_notice(lang)
     if days == 0:
         feeds = _("Feeds stop listing it; feed readers that fetched it keep what they hold.")
     elif note:
@@ -205,7 +212,7 @@ def withdrawal_message(note: str, days: int, partners_held_it: bool) -> str:
             "text with that when they next refresh.",
             "For %(num)d days, every feed that would hold it carries an item with the same id titled “%(title)s”, "
             "whose only text is your public note: feed readers that fetched the update replace its headline and "
-            "text with that when they next refresh.", days, title=REMOVED_TITLE)
+            "text with that when they next refresh.", days, title=title)
     else:
         feeds = ngettext(
             "For %(num)d day, every feed that would hold it carries an item with the same id titled “%(title)s”, "
@@ -213,8 +220,8 @@ def withdrawal_message(note: str, days: int, partners_held_it: bool) -> str:
             "headline and text with that when they next refresh.",
             "For %(num)d days, every feed that would hold it carries an item with the same id titled “%(title)s”, "
             "whose only text is the sentence “%(sentence)s”: feed readers that fetched the update replace its "
-            "headline and text with that when they next refresh.", days, title=REMOVED_TITLE,
-            sentence=REMOVED_SENTENCE)
+            "headline and text with that when they next refresh.", days, title=title,
+            sentence=sentence)
     partners = (_("Partners that received it get a tombstone telling them to take it down.") if partners_held_it
                 else _("Partners never received it, so they get nothing."))
     return " ".join([_("Withdrawn."), pages, feeds, partners])
