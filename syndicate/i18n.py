@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, refresh
 
 from . import languages
@@ -86,12 +86,6 @@ def day_text(day: date) -> str:
     """A calendar day in the language being rendered: '4 November 2020', '4 ноября 2020'."""
     lang = current()
     return format_date(day, DAY_PATTERNS.get(lang, "long"), locale=_locale(lang))
-
-
-def catalogue_languages() -> list[str]:
-    """The languages with a catalogue in this install (compiled or not)."""
-    root = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
-    return sorted(p.parent.parent.name for p in root.glob("*/LC_MESSAGES/messages.po"))
 
 
 def plural_templates(singular: str, plural: str) -> dict[str, str]:
