@@ -109,6 +109,21 @@ def background_command():
     sender.stop()  # lets a message being sent finish
 
 
+def translated_names(items: tuple[str, ...]) -> dict[str, str]:
+    """--translated-name LANG=NAME options (tiers, regions) as {lang: name}; LANG must be configured."""
+    from . import languages
+
+    names = {}
+    for item in items:
+        lang, sep, local = item.partition("=")
+        lang = lang.strip().lower()
+        if not sep or not local.strip() or lang not in languages.configured():
+            raise click.BadParameter(f"{item!r}: give LANG=NAME with LANG one of {', '.join(languages.configured())}",
+                                     param_hint="--translated-name")
+        names[lang] = local.strip()
+    return names
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

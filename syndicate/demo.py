@@ -37,12 +37,12 @@ NOTE = (
 )
 
 REGIONS = [
-    ("nagorno-karabakh", "Nagorno-Karabakh", True),
-    ("abkhazia", "Abkhazia", True),
-    ("south-ossetia", "South Ossetia", True),
-    ("georgia", "Georgia", False),
-    ("armenia", "Armenia", False),
-    ("azerbaijan", "Azerbaijan", False),
+    ("nagorno-karabakh", "Nagorno-Karabakh", True, {"ru": "Нагорный Карабах"}),
+    ("abkhazia", "Abkhazia", True, {"ru": "Абхазия"}),
+    ("south-ossetia", "South Ossetia", True, {"ru": "Южная Осетия"}),
+    ("georgia", "Georgia", False, {"ru": "Грузия"}),
+    ("armenia", "Armenia", False, {"ru": "Армения"}),
+    ("azerbaijan", "Azerbaijan", False, {"ru": "Азербайджан"}),
 ]
 
 PLACES = [("Shusha", "Shushi"), ("Lachin", "Berdzor"), ("Stepanakert", "Khankandi"), ("Martuni", "Khojavend")]
@@ -183,8 +183,8 @@ def load_demo(now: datetime | None = None) -> Loaded:
     if db.session.scalar(select(Story.id).where(Story.series == SERIES)) is not None:
         return Loaded(created=False, member=members.find(SAMPLE_MEMBER), editor_email=_demo_editor_email())
     note = service.set_naming_note(NOTE, "en")
-    for slug, name, covered in REGIONS:
-        service.upsert_region(slug, name, covered)
+    for slug, name, covered, names in REGIONS:
+        service.upsert_region(slug, name, covered, names)
     for name, alternate in PLACES:
         service.add_place(name, alternate)
     for name, price_id, amount, currency, interval, names in TIERS:

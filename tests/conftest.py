@@ -146,8 +146,10 @@ class Newsroom:
         assert result.exit_code == 0, result.output
         return result.output
 
-    def region(self, slug, name, covered=True):
-        self.cli("regions", "add", slug, "--name", name, "--covered" if covered else "--not-covered")
+    def region(self, slug, name, covered=True, **translated):
+        """A region; `translated` gives its names in other languages (ru="Абхазия")."""
+        names = [f"--translated-name={lang}={local}" for lang, local in translated.items()]
+        self.cli("regions", "add", slug, "--name", name, "--covered" if covered else "--not-covered", *names)
 
     def story(self, **fields) -> dict:
         response = self.client.post("/api/stories", json=fields, headers=self.headers)

@@ -32,7 +32,7 @@ def coverage(newsroom, runner) -> dict:
     """Yesterday's Russian live day (a corrected key event, a withdrawal), and an English original with its
     Russian translation, which a correction to the original left for review."""
     runner.invoke(args=["editors", "add", "Анна", "--email", EMAIL])
-    newsroom.region("karabakh", "Нагорный Карабах", covered=True)
+    newsroom.region("karabakh", "Nagorno-Karabakh", covered=True, ru="Нагорный Карабах")
     newsroom.cli("gazetteer", "add", "Шуша", "Шуши")
     day = datetime.now(TBILISI).date() - timedelta(days=1)
     at = datetime.combine(day, time(9), tzinfo=TBILISI)

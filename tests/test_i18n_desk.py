@@ -76,7 +76,7 @@ def yesterday() -> datetime:
 def newsroom_ru(newsroom, yesterday):
     """Yesterday's Russian live day with a key event, a correction, an embargo, a withdrawal and a picture-less
     byline; a Russian story with no English version; and an English original whose Russian translation needs review."""
-    newsroom.region("karabakh", "Нагорный Карабах", covered=True)
+    newsroom.region("karabakh", "Nagorno-Karabakh", covered=True, ru="Нагорный Карабах")
     newsroom.cli("gazetteer", "add", "Шуша", "Шуши")
     day = yesterday.date()
     months = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
@@ -157,7 +157,8 @@ def test_every_desk_page_in_russian(app, client, runner, newsroom, newsroom_ru):
     day = russian(ok(client, "/desk/stories/efir"))
     for words in ("Новое обновление", "Ключевое событие", "Поправка, <time", "Снято с публикации",
                   "Эмбарго для партнёров до", "Не для партнёров", "Автор: Анна Петросян", "Вы вошли как Анна",
-                  "Это обновление попадёт в день", "Обновления за этот день (3)", "Опубликовать"):
+                  "Это обновление попадёт в день", "Обновления за этот день (3)", "Опубликовать",
+                  'class="inline">Нагорный Карабах</label>'):
         assert words in day, words
     assert re.search(r"Поправка, <time[^>]*>\d{1,2} [а-я]+ \d{4}, \d\d:\d\d GMT\+4</time>", day)
     assert 'data-no-headline="(заголовка пока нет)"' in day and 'data-no-warnings="Замечаний по топонимам нет."' in day

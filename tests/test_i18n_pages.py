@@ -35,11 +35,13 @@ def app_config():
 def russian(newsroom):
     """A Russian newsroom: yesterday's live day (five updates, three to a page: a key event, a correction, a
     withdrawal), an article the day before, a live day four days before that (members only by then) in the
-    same series, a covered region with a Russian naming note, and an English live day beside them.
+    same series, a covered region (named in English and in Russian) with a Russian naming note, and an
+    English live day beside them.
 
     Every moment is counted from yesterday's noon, newsroom time, so the days (and so the public window)
     are the same whenever the test runs, midnight included."""
-    newsroom.region("karabakh", "Карабах", covered=True)
+    # Regions are entered once, in English; Russian pages and feeds show their Russian names.
+    newsroom.region("karabakh", "Karabakh", covered=True, ru="Карабах")
     newsroom.cli("naming-note", "set", NOTE_EN)
     newsroom.cli("naming-note", "set", NOTE_RU, "--lang", "ru")
     noon = (datetime.now(TBILISI) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -163,6 +165,48 @@ def test_the_feeds_page_lists_each_languages_own_feeds_in_its_words(client, runn
     assert "Это ваши личные адреса" in private and "Ваш аккаунт" in private
     assert re.search(rf'value="{SITE}/ru/feeds/latest\.atom\?token=[^"]+"', private)
     assert re.search(rf'value="{SITE}/ru/regions/karabakh/feed\.json\?token=[^"]+"', private)
+
+
+def test_a_region_is_named_in_each_languages_words(client, newsroom, russian):
+    """Regions are entered once in English; a Russian page, feed or category uses the Russian name."""
+    newsroom.entry("live-en", headline="Shelling near Karabakh", regions=["karabakh"], published_at=ago(minutes=5))
+    story = russian_page(client, "/stories/efir-2")
+    assert '<a href="/ru/feeds#region-karabakh">Карабах</a>' in story
+    assert '<h3 id="region-karabakh">Карабах</h3>' in russian_page(client, "/ru/feeds", allowed=FEED_READERS)
+    english = client.get("/feeds").get_data(as_text=True)
+    assert '<h3 id="region-karabakh">Karabakh</h3>' in english and "Карабах" not in english
+
+    russian_feed = feedparser.parse(client.get("/ru/regions/karabakh/feed.atom").data)
+    assert russian_feed.feed.title == f"{SITE_NAME}: Карабах"
+    assert {(t.term, t.label) for e in russian_feed.entries for t in e.get("tags", [])} == {("karabakh", "Карабах")}
+    english_feed = feedparser.parse(client.get("/regions/karabakh/feed.atom").data)
+    assert english_feed.feed.title == f"{SITE_NAME}: Karabakh"
+    assert english_feed.feed.subtitle == "Reporting on Karabakh"
+    assert [(t.term, t.label) for t in english_feed.entries[0].tags] == [("karabakh", "Karabakh")]
+    tags = {i["title"]: i.get("tags") for i in client.get("/feeds/latest.json").json["items"]}
+    assert tags["Shelling near Karabakh"] == ["Karabakh"]
+
+
+def test_regions_are_listed_in_the_order_of_each_languages_names(client, newsroom):
+    for slug, name, local in (("armenia", "Armenia", "Армения"), ("azerbaijan", "Azerbaijan", "Азербайджан"),
+                              ("georgia", "Georgia", "Грузия")):
+        newsroom.region(slug, name, covered=False, ru=local)
+    order = lambda page: re.findall(r'<h3 id="region-([a-z-]+)">', page)  # noqa: E731
+    assert order(client.get("/feeds").get_data(as_text=True)) == ["armenia", "azerbaijan", "georgia"]
+    assert order(client.get("/ru/feeds").get_data(as_text=True)) == ["azerbaijan", "armenia", "georgia"]
+
+
+def test_a_regions_names_in_other_languages_are_set_and_listed_from_the_command_line(runner):
+    added = runner.invoke(args=["regions", "add", "abkhazia", "--name", "Abkhazia", "--covered",
+                                "--translated-name", "ru=Абхазия"])
+    assert added.exit_code == 0 and "Abkhazia (ru: Абхазия)" in added.output
+    # Changing the English name later keeps the Russian one.
+    assert runner.invoke(args=["regions", "add", "abkhazia", "--name", "Abkhazia region"]).exit_code == 0
+    assert "abkhazia\tAbkhazia region (ru: Абхазия)\tcovered" in runner.invoke(args=["regions", "list"]).output
+    for wrong in ("ka=აფხაზეთი", "ru", "ru=", "=Абхазия"):
+        refused = runner.invoke(args=["regions", "add", "abkhazia", "--translated-name", wrong])
+        assert refused.exit_code == 2 and "give LANG=NAME with LANG one of en, ru" in refused.output, wrong
+    assert "(ru: Абхазия)" in runner.invoke(args=["regions", "list"]).output
 
 
 def test_error_pages_under_ru_are_in_russian(client, russian):

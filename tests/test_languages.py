@@ -318,3 +318,22 @@ def test_the_demo_holds_a_russian_edition(client, runner):
     english = client.get("/").get_data(as_text=True)
     assert "Прямой эфир" not in english and paths(switcher(english)) == {"ru": "/ru/"}
     assert feedparser.parse(client.get("/ru/feeds/latest.atom").data).feed.language == "ru"
+
+
+def test_the_demos_russian_pages_hold_no_english(client, runner):
+    """What a newcomer sees first in Russian: no English left, regions included (entered in English)."""
+    from catalogue import english_left, latin_runs
+
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    home = client.get("/ru/").get_data(as_text=True)
+    live = re.search(r'href="/stories/(live-[0-9-]+-ru)"', home).group(1)
+    allowed = {"syndicate demo newsroom", "NetNewsWire", "Feedly", "Inoreader", "Miniflux", "Thunderbird"}
+    pages = {path: client.get(path) for path in ("/ru/", f"/stories/{live}", "/stories/tbilisi-metro-opens-ru",
+                                                 "/ru/archive/", "/ru/feeds", "/ru/search?q=метро", "/ru/join")}
+    for path, response in pages.items():
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and '<html lang="ru">' in page, path
+        assert english_left(page) == [] and latin_runs(page, allowed) == [], path
+    assert ">Нагорный Карабах</a>" in pages[f"/stories/{live}"].get_data(as_text=True)
+    feed = feedparser.parse(client.get("/ru/regions/nagorno-karabakh/feed.atom").data)
+    assert feed.feed.title == "syndicate demo newsroom: Нагорный Карабах"

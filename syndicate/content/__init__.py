@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     state.init_app(app)
 
-    from .. import timeutil
+    from .. import i18n, timeutil
 
     @app.context_processor
     def _reader():
@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda moment: timeutil.display_day(timeutil.local_day(moment)), "day_label")
     app.add_template_filter(lambda moment: timeutil.local_day(moment).isoformat(), "local_date")
     app.add_template_filter(timeutil.display_day, "day_text")
+    # A region's name in the language being rendered (the page's, or the desk's).
+    app.add_template_global(lambda region: region.name_in(i18n.current()), "region_name")
 
     @app.after_request
     def _page_headers(response):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager
 
-from .. import languages
+from .. import i18n, languages
 from ..access import Reader
 from ..extensions import db
 from ..models import Entry, Region, Story
@@ -86,9 +86,10 @@ def get_region(slug: str) -> Region:
     return region
 
 
-def all_regions() -> list[Region]:
-    """Every region, by name."""
-    return list(db.session.scalars(select(Region).order_by(Region.name)))
+def all_regions(lang: str | None = None) -> list[Region]:
+    """Every region, by its name in `lang` (the language being rendered)."""
+    lang = lang or i18n.current()
+    return sorted(db.session.scalars(select(Region)), key=lambda r: r.name_in(lang).casefold())
 
 
 def latest(reader: Reader, snap: Snapshot, limit: int, lang: str | None = None) -> list[Entry]:

@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..cli import translated_names
 from ..content.queries import story_by_slug
 from ..errors import APIError
 from ..extensions import db
@@ -72,19 +73,27 @@ def regions():
 @click.argument("slug")
 @click.option("--name", help="Display name.")
 @click.option("--covered/--not-covered", default=None, help="Whether the naming note applies.")
-def regions_add(slug, name, covered):
+@click.option("--translated-name", "translated", multiple=True, metavar="LANG=NAME",
+              help="The region's name on another language's pages and feeds, e.g. ru=Абхазия (repeatable).")
+def regions_add(slug, name, covered, translated):
     """Create or update a region."""
     if not SLUG.match(slug) or len(slug) > 64:
         raise click.BadParameter("use lower-case letters, digits and hyphens", param_hint="SLUG")
-    region, created = service.upsert_region(slug, name, covered)
+    region, created = service.upsert_region(slug, name, covered, translated_names(translated))
     verb = "Created" if created else "Updated"
-    click.echo(f"{verb} {region.slug}: {region.name} ({'covered' if region.covered else 'not covered'})")
+    click.echo(f"{verb} {region.slug}: {_region_names(region)} ({'covered' if region.covered else 'not covered'})")
 
 
 @regions.command("list")
 def regions_list():
     for region in db.session.scalars(select(Region).order_by(Region.slug)):
-        click.echo(f"{region.slug}\t{region.name}\t{'covered' if region.covered else 'not covered'}")
+        click.echo(f"{region.slug}\t{_region_names(region)}\t{'covered' if region.covered else 'not covered'}")
+
+
+def _region_names(region: Region) -> str:
+    """'Abkhazia', or 'Abkhazia (ru: Абхазия)' where it has names in other languages."""
+    others = ", ".join(f"{lang}: {name}" for lang, name in sorted((region.names or {}).items()))
+    return f"{region.name} ({others})" if others else region.name
 
 
 @click.group("naming-note", cls=AppGroup, help="The editorial note on naming.")

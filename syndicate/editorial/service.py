@@ -304,7 +304,9 @@ def withdraw_entry(entry: Entry, reason: str, public_note: str | None, actor: Ac
         _log(actor, "withdraw", entry.story, entry, entry.withdrawn_reason)
 
 
-def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Region, bool]:
+def upsert_region(slug: str, name: str | None, covered: bool | None,
+                  names: dict[str, str] | None = None) -> tuple[Region, bool]:
+    """Create or update a region; `names` (by language) add to the ones it has."""
     with content_write():
         region = db.session.scalar(select(Region).where(Region.slug == slug))
         created = region is None
@@ -316,6 +318,8 @@ def upsert_region(slug: str, name: str | None, covered: bool | None) -> tuple[Re
                 region.name = name
             if covered is not None:
                 region.covered = covered
+        if names:
+            region.names = {**(region.names or {}), **names}  # a new dict: the JSON column sees the change
         state.bump()
     return region, created
 

@@ -93,7 +93,7 @@ def entry_item(entry: Entry, snap: Snapshot) -> FeedItem:
         published=entry.published_at,
         updated=updated,
         content_html=entry_content(entry, note, image),
-        categories=[(r.slug, r.name) for r in entry.all_regions()],
+        categories=[(r.slug, r.name_in(entry.story.language)) for r in entry.all_regions()],
         naming_note=note.text if note else None,
         naming_note_lang=note.lang if note else None,
         key_event=entry.key_event,
@@ -255,7 +255,7 @@ def region(slug: str, lang: str | None, reader: Reader, snap: Snapshot) -> FeedD
     doc = _doc(
         reader, snap, self_path=_prefix(lang) + f"/regions/{item.slug}/feed",
         home_url=absolute("content.home", **languages.prefix_values(lang)),
-        title=f"{name}: {item.name}", subtitle=_("Reporting on %(region)s", region=item.name),
+        title=f"{name}: {item.name_in(lang)}", subtitle=_("Reporting on %(region)s", region=item.name_in(lang)),
         entries=queries.for_region(item, reader, snap, current_app.config["FEED_LIMIT"], lang),
         withdrawn=queries.withdrawn_for_region(item, reader, withdrawn_since(), lang), language=lang,
     )

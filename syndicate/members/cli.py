@@ -2,7 +2,8 @@
 import click
 from flask.cli import AppGroup
 
-from .. import languages, timeutil
+from .. import timeutil
+from ..cli import translated_names
 from . import billing, networks, outbox, service, signin, stripe_api
 
 
@@ -120,15 +121,7 @@ def tiers():
               help="The tier's name on another language's pages, e.g. ru=Сторонник (repeatable).")
 def tiers_add(name, price_id, amount, currency, interval, translated):
     """Create a tier, or update the one with this price."""
-    names = {}
-    for item in translated:
-        lang, sep, local = item.partition("=")
-        lang = lang.strip().lower()
-        if not sep or not local.strip() or lang not in languages.configured():
-            raise click.BadParameter(f"{item!r}: give LANG=NAME with LANG one of {', '.join(languages.configured())}",
-                                     param_hint="--translated-name")
-        names[lang] = local.strip()
-    tier = service.upsert_tier(name, price_id, amount, currency, interval, names)
+    tier = service.upsert_tier(name, price_id, amount, currency, interval, translated_names(translated))
     click.echo(f"Tier {tier.name!r} sells {tier.price_id}.")
 
 

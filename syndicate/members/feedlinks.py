@@ -48,8 +48,8 @@ def private_feeds(member: Member, lang: str) -> PrivateFeeds:
 
     return PrivateFeeds(
         site=FeedSet("latest", _("Everything we publish"), urls("feeds.latest", **where)),
-        regions=[FeedSet(f"region-{r.slug}", r.name, urls("feeds.region", slug=r.slug, **where))
-                 for r in all_regions()],
+        regions=[FeedSet(f"region-{r.slug}", r.name_in(lang), urls("feeds.region", slug=r.slug, **where))
+                 for r in all_regions(lang)],
         # A story's feed is its own, whatever the page: the language's newest stories are the ones shown.
         stories=[FeedSet(f"story-{s.slug}", s.title, urls("feeds.story", slug=s.slug))
                  for s in latest_stories(STORIES_SHOWN, lang)],

@@ -5,7 +5,7 @@ import uuid
 from typing import TYPE_CHECKING
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,7 +49,13 @@ class Region(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name on other languages' pages and feeds, by language tag ({"ru": "Абхазия"}).
+    names: Mapped[dict | None] = mapped_column(JSON)
     covered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def name_in(self, lang: str | None) -> str:
+        """The region's name in `lang`; its plain name where it has none in that language."""
+        return (self.names or {}).get(lang or "") or self.name
 
 
 class Story(db.Model):
