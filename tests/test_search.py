@@ -143,11 +143,14 @@ def test_embargoed_entries_match_only_once_their_time_comes(client, live):
     assert "Ministry statement" not in headlines(page(client, "/search?q=statement"))
 
 
-@pytest.fixture(params=["few", "crowded"])
+@pytest.fixture(params=["few", "some", "crowded"])
 def matching(request, monkeypatch):
-    """SQLite lists a rare word's matches, and walks the newest entries for a common one: both ways."""
+    """SQLite sorts a rare word's few matches, walks the newest entries looking each up in a common
+    word's matches, and asks FTS5 about each of the newest for a very common one: all three ways."""
     from syndicate.search import query
 
+    if request.param == "some":
+        monkeypatch.setattr(query, "SORT_ALL", 0)
     if request.param == "crowded":
         monkeypatch.setattr(query, "CROWDED", 1)
     return request.param

@@ -79,10 +79,15 @@ def _find_postgres(query, language, sort, offset, limit, now) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
-# Past this many matches a word is common enough that walking the index newest first, asking FTS5
-# about each entry, finds a page sooner than listing every match (about 1 us per match, against
-# some 30 us per entry asked about, at a million entries).
+# Three ways to find a page of FTS5 matches newest first, chosen by how many there are (at a million
+# entries: listing a match costs about 1 us, asking FTS5 about one entry some 30 us, sorting a match
+# found by FTS5 some 5 us):
+# - past CROWDED matches, walk the newest entries asking FTS5 about each: a page comes soon;
+# - at SORT_ALL matches or fewer per row wanted (a page, or "best first"'s pool), let FTS5 list
+#   them and sort them all, rather than walk the newest entries until enough have turned up;
+# - in between, walk the newest entries, looking each up in the list of matches.
 CROWDED = 25_000
+SORT_ALL = 10
 
 
 def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
@@ -90,13 +95,21 @@ def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
     if match is None:
         return []
     doc = SearchDocument
-    if _matches_at_least(match, CROWDED):
+    wanted = POOL if sort == "best" else offset + limit
+    matches = _match_count(match, CROWDED)
+    visible = _visible(now, language)
+    order = (doc.published_at.desc(), doc.entry_id.desc())
+    if matches >= CROWDED:
         matching = text("EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :match "
                         "AND search_fts.rowid = search_document.entry_id)")
     else:
         matching = text("search_document.entry_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)")
-    newest = (select(doc.entry_id).where(*_visible(now, language), matching.bindparams(match=match))
-              .order_by(doc.published_at.desc(), doc.entry_id.desc()))
+        if matches <= SORT_ALL * wanted:
+            # A unary + keeps SQLite off the indexes on language and published_at, which it would
+            # otherwise walk: each match is then found by its key and the few of them sorted.
+            visible = [text("+search_document.language = :language").bindparams(language=language), visible[1]]
+            order = (text("+search_document.published_at DESC"), doc.entry_id.desc())
+    newest = select(doc.entry_id).where(*visible, matching.bindparams(match=match)).order_by(*order)
     if sort == "newest":
         return list(db.session.scalars(newest.offset(offset).limit(limit)))
     pool = db.session.execute(newest.add_columns(doc.words).limit(POOL)).all()
@@ -104,11 +117,10 @@ def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
     return ranked[offset:offset + limit]
 
 
-def _matches_at_least(match: str, count: int) -> bool:
-    """Whether an FTS5 query matches `count` entries or more, counting no further than that."""
-    found = db.session.scalar(text("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
-                                   "LIMIT :count)"), {"match": match, "count": count})
-    return found >= count
+def _match_count(match: str, cap: int) -> int:
+    """How many entries an FTS5 query matches, counting no further than `cap`."""
+    return db.session.scalar(text("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
+                                  "LIMIT :cap)"), {"match": match, "cap": cap})
 
 
 def match_terms(query: str, language: str) -> list[str]:
