@@ -45,8 +45,8 @@ def tiers(runner):
 
 @pytest.fixture
 def russian_newsroom(newsroom):
-    newsroom.region("abkhazia", "Абхазия")
-    newsroom.region("south-ossetia", "Южная Осетия")
+    newsroom.region("abkhazia", "Abkhazia", ru="Абхазия")  # entered in English, named in Russian too
+    newsroom.region("south-ossetia", "South Ossetia", ru="Южная Осетия")
     newsroom.story(slug="koridor", title="Гуманитарный коридор", kind="live", language="ru", regions=["abkhazia"])
     newsroom.entry("koridor", headline="Грузовики пересекают границу", body_text="Репортаж с места.")
     newsroom.story(slug="corridor", title="The corridor", kind="live", regions=["abkhazia"])
