@@ -109,6 +109,16 @@ def background_command():
     sender.stop()  # lets a message being sent finish
 
 
+NAME_LENGTH = 200  # a region's or a tier's name, in any language (the columns' size)
+
+
+def checked_name(name: str | None, hint: str = "--name") -> str | None:
+    """A display name given on the command line, refused when it would not fit its column."""
+    if name is not None and len(name.strip()) > NAME_LENGTH:
+        raise click.BadParameter(f"at most {NAME_LENGTH} characters", param_hint=hint)
+    return name.strip() if name is not None else None
+
+
 def translated_names(items: tuple[str, ...]) -> dict[str, str]:
     """--translated-name LANG=NAME options (tiers, regions) as {lang: name}; LANG must be configured."""
     from . import languages
@@ -120,7 +130,7 @@ def translated_names(items: tuple[str, ...]) -> dict[str, str]:
         if not sep or not local.strip() or lang not in languages.configured():
             raise click.BadParameter(f"{item!r}: give LANG=NAME with LANG one of {', '.join(languages.configured())}",
                                      param_hint="--translated-name")
-        names[lang] = local.strip()
+        names[lang] = checked_name(local, "--translated-name")
     return names
 
 

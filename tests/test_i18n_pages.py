@@ -206,7 +206,14 @@ def test_a_regions_names_in_other_languages_are_set_and_listed_from_the_command_
     for wrong in ("ka=აფხაზეთი", "ru", "ru=", "=Абхазия"):
         refused = runner.invoke(args=["regions", "add", "abkhazia", "--translated-name", wrong])
         assert refused.exit_code == 2 and "give LANG=NAME with LANG one of en, ru" in refused.output, wrong
+    # Names fit their column in every language (PostgreSQL would refuse a longer one mid-write).
+    for option in ("--name", "--translated-name"):
+        value = ("ru=" if option == "--translated-name" else "") + "Я" * 201
+        refused = runner.invoke(args=["regions", "add", "abkhazia", option, value])
+        assert refused.exit_code == 2 and "at most 200 characters" in refused.output, option
     assert "(ru: Абхазия)" in runner.invoke(args=["regions", "list"]).output
+    longest = runner.invoke(args=["regions", "add", "abkhazia", "--translated-name", "ru=" + "Я" * 200])
+    assert longest.exit_code == 0 and f"(ru: {'Я' * 200})" in runner.invoke(args=["regions", "list"]).output
 
 
 def test_error_pages_under_ru_are_in_russian(client, russian):

@@ -167,6 +167,9 @@ def test_tiers_cli(runner):
     listing = runner.invoke(args=["tiers", "list"]).output
     assert "Monthly supporter\tprice_m" in listing
     assert runner.invoke(args=["tiers", "add", "--name", "x", "--price", "p", "--interval", "week"]).exit_code != 0
+    too_long = runner.invoke(args=["tiers", "add", "--name", "x" * 201, "--price", "price_m"])
+    assert too_long.exit_code == 2 and "at most 200 characters" in too_long.output
+    assert "Monthly supporter\tprice_m" in runner.invoke(args=["tiers", "list"]).output
 
 
 def test_sync_without_stripe_key_fails_clearly(runner):

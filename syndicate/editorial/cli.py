@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..cli import translated_names
+from ..cli import checked_name, translated_names
 from ..content.queries import story_by_slug
 from ..errors import APIError
 from ..extensions import db
@@ -79,7 +79,7 @@ def regions_add(slug, name, covered, translated):
     """Create or update a region."""
     if not SLUG.match(slug) or len(slug) > 64:
         raise click.BadParameter("use lower-case letters, digits and hyphens", param_hint="SLUG")
-    region, created = service.upsert_region(slug, name, covered, translated_names(translated))
+    region, created = service.upsert_region(slug, checked_name(name), covered, translated_names(translated))
     verb = "Created" if created else "Updated"
     click.echo(f"{verb} {region.slug}: {_region_names(region)} ({'covered' if region.covered else 'not covered'})")
 

@@ -3,7 +3,7 @@ import click
 from flask.cli import AppGroup
 
 from .. import timeutil
-from ..cli import translated_names
+from ..cli import checked_name, translated_names
 from . import billing, networks, outbox, service, signin, stripe_api
 
 
@@ -121,7 +121,7 @@ def tiers():
               help="The tier's name on another language's pages, e.g. ru=Сторонник (repeatable).")
 def tiers_add(name, price_id, amount, currency, interval, translated):
     """Create a tier, or update the one with this price."""
-    tier = service.upsert_tier(name, price_id, amount, currency, interval, translated_names(translated))
+    tier = service.upsert_tier(checked_name(name), price_id, amount, currency, interval, translated_names(translated))
     click.echo(f"Tier {tier.name!r} sells {tier.price_id}.")
 
 
