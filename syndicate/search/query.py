@@ -45,8 +45,12 @@ def _postgres() -> bool:
 
 
 def _visible(now: datetime, language: str):
+    return [SearchDocument.language == language, _embargo_over(now)]
+
+
+def _embargo_over(now: datetime):
     doc = SearchDocument
-    return [doc.language == language, sa.or_(doc.embargo_until.is_(None), doc.embargo_until <= now)]
+    return sa.or_(doc.embargo_until.is_(None), doc.embargo_until <= now)
 
 
 def find(query: str, language: str, sort: str, page: int, now: datetime) -> Found:
@@ -107,7 +111,8 @@ def _find_sqlite(query, language, sort, offset, limit, now) -> list[int]:
         if matches <= SORT_ALL * wanted:
             # A unary + keeps SQLite off the indexes on language and published_at, which it would
             # otherwise walk: each match is then found by its key and the few of them sorted.
-            visible = [text("+search_document.language = :language").bindparams(language=language), visible[1]]
+            visible = [text("+search_document.language = :language").bindparams(language=language),
+                       _embargo_over(now)]
             order = (text("+search_document.published_at DESC"), doc.entry_id.desc())
     newest = select(doc.entry_id).where(*visible, matching.bindparams(match=match)).order_by(*order)
     if sort == "newest":
